@@ -1,0 +1,191 @@
+// Package config reads switchtap's YAML configuration file. Every key has a
+// default, so the daemon runs with no file at all.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/switchtap/switchtap/sip"
+)
+
+// DefaultPath is where the daemon looks for its configuration.
+const DefaultPath = "/etc/switchtap/switchtap.yaml"
+
+// DefaultDataDir holds the store when data_dir is not set.
+const DefaultDataDir = "/var/lib/switchtap"
+
+// Config is the whole configuration file.
+type Config struct {
+	// Interface is the mirror-port interface for `run` (flag -i wins).
+	Interface string `yaml:"interface"`
+	// DataDir holds the store (created if missing).
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel      string         `yaml:"log_level"`
+	Ring          Ring           `yaml:"ring"`
+	Receptionists []Receptionist `yaml:"receptionists"`
+	Calls         Calls          `yaml:"calls"`
+}
+
+// Ring is the ring policy: a preset, optionally overridden key by key.
+type Ring struct {
+	// Preset is us (2 s / 4 s), sv (1.2 s / 4.6 s) or eu (1 s / 4 s).
+	Preset   string        `yaml:"preset"`
+	MaxRings int           `yaml:"max_rings"`
+	RingOn   time.Duration `yaml:"ring_on"`
+	RingOff  time.Duration `yaml:"ring_off"`
+}
+
+// Receptionist names an operator and how to recognise the phone.
+type Receptionist struct {
+	Name       string   `yaml:"name"`
+	Extensions []string `yaml:"extensions"`
+	IPs        []string `yaml:"ips"`
+}
+
+// Calls tunes call tracking.
+type Calls struct {
+	SetupTimeout   time.Duration `yaml:"setup_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	Linger         time.Duration `yaml:"linger"`
+	TransferWindow time.Duration `yaml:"transfer_window"`
+	MaxOpen        int           `yaml:"max_open"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	tc := sip.DefaultTrackerConfig()
+	return Config{
+		DataDir:  DefaultDataDir,
+		LogLevel: "info",
+		Ring: Ring{
+			Preset:   "us",
+			MaxRings: tc.Ring.MaxRings,
+			RingOn:   tc.Ring.On,
+			RingOff:  tc.Ring.Off,
+		},
+		Calls: Calls{
+			SetupTimeout:   tc.SetupTimeout,
+			IdleTimeout:    tc.IdleTimeout,
+			Linger:         tc.Linger,
+			TransferWindow: tc.TransferWindow,
+			MaxOpen:        tc.MaxCalls,
+		},
+	}
+}
+
+// Load reads the file at path. An empty path returns the defaults; so does
+// a missing file at DefaultPath (but not a missing file named explicitly).
+func Load(path string) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads a configuration from YAML. Unknown keys are an error, so a
+// typo does not silently fall back to a default.
+func Parse(b []byte) (Config, error) {
+	c := Default()
+	var raw struct {
+		Config `yaml:",inline"`
+	}
+	raw.Config = c
+	// A preset named in the file must apply before explicit keys override
+	// it, so read the preset first.
+	var pre struct {
+		Ring struct {
+			Preset string `yaml:"preset"`
+		} `yaml:"ring"`
+	}
+	if err := yaml.Unmarshal(b, &pre); err != nil {
+		return Config{}, fmt.Errorf("parse: %w", err)
+	}
+	if pre.Ring.Preset != "" {
+		p, err := sip.RingPreset(pre.Ring.Preset)
+		if err != nil {
+			return Config{}, err
+		}
+		raw.Ring = Ring{Preset: pre.Ring.Preset, MaxRings: p.MaxRings, RingOn: p.On, RingOff: p.Off}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("parse: %w", err)
+	}
+	c = raw.Config
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks values that parse but make no sense.
+func (c Config) Validate() error {
+	if err := c.RingPolicy().Validate(); err != nil {
+		return err
+	}
+	for i, r := range c.Receptionists {
+		if r.Name == "" {
+			return fmt.Errorf("receptionists[%d]: name is required", i)
+		}
+		if len(r.Extensions) == 0 && len(r.IPs) == 0 {
+			return fmt.Errorf("receptionist %q: give extensions and/or ips", r.Name)
+		}
+		for _, ip := range r.IPs {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				return fmt.Errorf("receptionist %q: %w", r.Name, err)
+			}
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// RingPolicy returns the ring policy the configuration names.
+func (c Config) RingPolicy() sip.RingPolicy {
+	return sip.RingPolicy{MaxRings: c.Ring.MaxRings, On: c.Ring.RingOn, Off: c.Ring.RingOff}
+}
+
+// TrackerConfig returns the call tracker's settings.
+func (c Config) TrackerConfig() sip.TrackerConfig {
+	tc := sip.TrackerConfig{
+		Ring:           c.RingPolicy(),
+		SetupTimeout:   c.Calls.SetupTimeout,
+		IdleTimeout:    c.Calls.IdleTimeout,
+		Linger:         c.Calls.Linger,
+		TransferWindow: c.Calls.TransferWindow,
+		MaxCalls:       c.Calls.MaxOpen,
+	}
+	for _, r := range c.Receptionists {
+		sr := sip.Receptionist{Name: r.Name, Extensions: r.Extensions}
+		for _, ip := range r.IPs {
+			a, err := netip.ParseAddr(ip)
+			if err == nil {
+				sr.IPs = append(sr.IPs, a.Unmap())
+			}
+		}
+		tc.Receptionists = append(tc.Receptionists, sr)
+	}
+	return tc
+}

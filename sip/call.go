@@ -1,0 +1,115 @@
+package sip
+
+import "time"
+
+// Direction says whether a leg was to, from or between receptionists.
+type Direction string
+
+// Directions of a call leg (DESIGN.md, call record).
+const (
+	DirectionInbound  Direction = "inbound"
+	DirectionOutbound Direction = "outbound"
+	DirectionInternal Direction = "internal"
+	DirectionUnknown  Direction = "unknown"
+)
+
+// EndReason says how a leg ended.
+type EndReason string
+
+// End reasons of a call leg (DESIGN.md, call record).
+const (
+	EndCompleted  EndReason = "completed"
+	EndAbandoned  EndReason = "abandoned"
+	EndBusy       EndReason = "busy"
+	EndRejected   EndReason = "rejected"
+	EndRedirected EndReason = "redirected"
+	EndFailed     EndReason = "failed"
+	EndUnknown    EndReason = "unknown"
+)
+
+// Call is the record of one call leg (one SIP Call-ID). Its JSON field names
+// are a contract (DESIGN.md, "Call record"): fields may be added, never
+// renamed.
+type Call struct {
+	ID        string    `json:"id"`
+	CallID    string    `json:"call_id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	FromName  string    `json:"from_name"`
+	Direction Direction `json:"direction"`
+	Operator  string    `json:"operator"`
+
+	InviteAt   time.Time  `json:"invite_at"`
+	RingingAt  *time.Time `json:"ringing_at"`
+	AnsweredAt *time.Time `json:"answered_at"`
+	EndedAt    *time.Time `json:"ended_at"`
+
+	EndReason EndReason `json:"end_reason"`
+	// EndDetail says more about the end: the final status code ("486"),
+	// "timeout" for a leg closed by the idle timeout, "shutdown" for a leg
+	// still open when the daemon stopped.
+	EndDetail string `json:"end_detail,omitempty"`
+	HangupBy  string `json:"hangup_by"`
+
+	// RingSource is what ringing_at came from: "180", "183" or "invite".
+	RingSource  string  `json:"ring_source"`
+	RingSeconds float64 `json:"ring_seconds"`
+	Rings       int     `json:"rings"`
+	WithinLimit bool    `json:"within_limit"`
+
+	Transfer  *Transfer  `json:"transfer"`
+	Recording *Recording `json:"recording"`
+
+	// ReplacesCallID is the Call-ID of the dialog this leg replaced
+	// (INVITE with Replaces, RFC 3891), if any.
+	ReplacesCallID string `json:"replaces_call_id,omitempty"`
+	// TransferredFrom is the Call-ID of the leg whose transfer created
+	// this one, if any.
+	TransferredFrom string `json:"transferred_from,omitempty"`
+	// ByeAt is the time of the first BYE seen on the leg, even one that
+	// came after the leg had already ended.
+	ByeAt *time.Time `json:"bye_at,omitempty"`
+	// ReferredBy is the user part of the Referred-By header of the INVITE
+	// (RFC 3892), if any.
+	ReferredBy string `json:"referred_by,omitempty"`
+	// Transport is "udp" or "tcp"; SrcIP/DstIP are the addresses of the
+	// first INVITE.
+	Transport string `json:"transport"`
+	SrcIP     string `json:"src_ip"`
+	DstIP     string `json:"dst_ip"`
+	VLAN      uint16 `json:"vlan,omitempty"`
+	// Retransmissions counts the copies of messages already seen.
+	Retransmissions int `json:"retransmissions"`
+	// ReInvites counts re-INVITEs within the dialog.
+	ReInvites int `json:"reinvites"`
+}
+
+// Transfer describes a transfer requested on this leg, or a redirect (3xx).
+type Transfer struct {
+	Kind         string     `json:"kind"` // blind, attended, redirect
+	RequestedAt  time.Time  `json:"requested_at"`
+	Target       string     `json:"target"`
+	AcceptedAt   *time.Time `json:"accepted_at"`
+	CompletedAt  *time.Time `json:"completed_at"`
+	Result       string     `json:"result"`
+	TargetCallID string     `json:"target_call_id"`
+	// ReplacesCallID is the Call-ID named by Replaces in Refer-To
+	// (attended transfer).
+	ReplacesCallID string `json:"replaces_call_id,omitempty"`
+}
+
+// Recording describes the audio recorded for a leg (filled by the recorder).
+type Recording struct {
+	File            string           `json:"file"`
+	DurationSeconds float64          `json:"duration_seconds"`
+	Caller          *StreamRecording `json:"caller,omitempty"`
+	Callee          *StreamRecording `json:"callee,omitempty"`
+	NotRecordable   string           `json:"not_recordable,omitempty"`
+}
+
+// StreamRecording gives the figures of one direction of a recording.
+type StreamRecording struct {
+	Codec   string `json:"codec"`
+	Packets int    `json:"packets"`
+	Lost    int    `json:"lost"`
+}

@@ -1,0 +1,616 @@
+package sip
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Packet says where and when a SIP message was captured.
+type Packet struct {
+	// Time is the capture time of the packet that carried (or, for a
+	// reassembled message, completed) the message.
+	Time      time.Time
+	Src, Dst  netip.AddrPort
+	Transport string
+	VLAN      uint16
+}
+
+// Receptionist is a switchboard operator, recognised by extension (user
+// part of From/To/Request-URI) and/or by the IP address of the phone.
+type Receptionist struct {
+	Name       string
+	Extensions []string
+	IPs        []netip.Addr
+}
+
+// TrackerConfig tunes the Tracker. Zero fields take the defaults of
+// DefaultTrackerConfig.
+type TrackerConfig struct {
+	Ring          RingPolicy
+	Receptionists []Receptionist
+	// SetupTimeout closes a leg not yet answered that has seen no message
+	// for this long.
+	SetupTimeout time.Duration
+	// IdleTimeout closes an answered leg that has seen no message for this
+	// long (a BYE we never saw).
+	IdleTimeout time.Duration
+	// Linger keeps an ended leg open to absorb its trailing messages
+	// (487, ACK, 200 to BYE, NOTIFY) before the record is emitted.
+	Linger time.Duration
+	// TransferWindow is how long after a REFER a new INVITE to the
+	// Refer-To user is linked to it.
+	TransferWindow time.Duration
+	// MaxCalls bounds the number of open legs; INVITEs beyond it are
+	// dropped and counted, so a flood cannot grow memory without bound.
+	MaxCalls int
+}
+
+// DefaultTrackerConfig returns the defaults.
+func DefaultTrackerConfig() TrackerConfig {
+	return TrackerConfig{
+		Ring:           DefaultRingPolicy(),
+		SetupTimeout:   5 * time.Minute,
+		IdleTimeout:    4 * time.Hour,
+		Linger:         4 * time.Second,
+		TransferWindow: 30 * time.Second,
+		MaxCalls:       20000,
+	}
+}
+
+// tombstoneTTL is how long the Call-ID of an emitted leg is remembered so
+// that its stray retransmissions do not open a new leg: 64·T1, the longest
+// a UDP transaction retransmits (RFC 3261 §17.1.1.2 Timer B).
+const tombstoneTTL = 32 * time.Second
+
+// maxSeenKeys bounds the per-leg memory used to count retransmissions.
+const maxSeenKeys = 32
+
+// TrackerStats counts what the tracker did with the messages it got.
+type TrackerStats struct {
+	Messages        uint64
+	LegsOpened      uint64
+	LegsEmitted     uint64
+	Retransmissions uint64
+	// Late counts messages for legs already emitted.
+	Late uint64
+	// Orphans counts in-dialog messages for a Call-ID never seen offered
+	// (the capture started mid-call).
+	Orphans uint64
+	// DroppedFull counts INVITEs refused because MaxCalls legs were open.
+	DroppedFull uint64
+	TimedOut    uint64
+	Open        int
+}
+
+// Tracker follows every call leg (one per Call-ID) through the states of
+// domain.md §1.2 and emits its record when the leg is over. It is driven
+// only by capture times: Handle for each message, Advance as the capture
+// clock moves. Not safe for concurrent use.
+type Tracker struct {
+	cfg   TrackerConfig
+	emit  func(Call)
+	legs  map[string]*leg
+	tombs map[string]tomb
+	stats TrackerStats
+	// next is the earliest capture time at which Advance has work to do.
+	next time.Time
+}
+
+type tomb struct {
+	cseq  uint32
+	until time.Time
+}
+
+type leg struct {
+	call       Call
+	callerTag  string
+	inviteCSeq uint32
+	lastSeen   time.Time
+	ended      bool
+	cancelled  bool
+	// challengedAt is set by a 401/407 to the INVITE: the UAC normally
+	// sends the INVITE again with credentials (RFC 3261 §22.2).
+	challengedAt *time.Time
+	challenge    int
+	referCSeq    uint32
+	referFrom    string
+	transferDone bool
+	byeAt        *time.Time
+	seen         []msgKey
+}
+
+type msgKey struct {
+	method string
+	cseq   uint32
+	status int
+	branch string
+}
+
+// NewTracker returns a Tracker that calls emit with each finished leg.
+func NewTracker(cfg TrackerConfig, emit func(Call)) *Tracker {
+	def := DefaultTrackerConfig()
+	if cfg.Ring.MaxRings == 0 {
+		cfg.Ring = def.Ring
+	}
+	if cfg.SetupTimeout <= 0 {
+		cfg.SetupTimeout = def.SetupTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = def.Linger
+	}
+	if cfg.TransferWindow <= 0 {
+		cfg.TransferWindow = def.TransferWindow
+	}
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = def.MaxCalls
+	}
+	return &Tracker{cfg: cfg, emit: emit, legs: make(map[string]*leg), tombs: make(map[string]tomb)}
+}
+
+// Stats returns the counters.
+func (t *Tracker) Stats() TrackerStats {
+	s := t.stats
+	s.Open = len(t.legs)
+	return s
+}
+
+// Handle applies one message captured at p.Time.
+func (t *Tracker) Handle(m *Message, p Packet) {
+	t.stats.Messages++
+	l := t.legs[m.CallID]
+	if l == nil {
+		if !(m.IsRequest && m.Method == "INVITE" && m.ToTag == "") {
+			t.noLeg(m)
+			return
+		}
+		if tb, ok := t.tombs[m.CallID]; ok && m.CSeq <= tb.cseq {
+			t.stats.Late++
+			return
+		}
+		if len(t.legs) >= t.cfg.MaxCalls {
+			t.stats.DroppedFull++
+			return
+		}
+		l = t.open(m, p)
+	} else if l.ended && m.IsRequest && m.Method == "INVITE" && m.ToTag == "" && m.CSeq > l.inviteCSeq {
+		// A new attempt on the Call-ID of a leg that already failed or was
+		// redirected (RFC 3261 §8.1.3.4): that leg is over, this is a new one.
+		t.finish(m.CallID, l, p.Time)
+		l = t.open(m, p)
+	} else if l.retransmission(m) {
+		t.stats.Retransmissions++
+		l.call.Retransmissions++
+		return
+	}
+	l.lastSeen = p.Time
+	if m.IsRequest {
+		t.request(l, m, p)
+	} else {
+		t.response(l, m, p)
+	}
+	t.schedule(l)
+}
+
+func (t *Tracker) noLeg(m *Message) {
+	if _, ok := t.tombs[m.CallID]; ok {
+		t.stats.Late++
+		return
+	}
+	if m.ToTag != "" {
+		t.stats.Orphans++
+	}
+}
+
+func (l *leg) retransmission(m *Message) bool {
+	k := msgKey{method: m.Method, cseq: m.CSeq, status: m.StatusCode, branch: m.Branch}
+	if slices.Contains(l.seen, k) {
+		return true
+	}
+	if len(l.seen) < maxSeenKeys {
+		l.seen = append(l.seen, k)
+	}
+	return false
+}
+
+func (t *Tracker) open(m *Message, p Packet) *leg {
+	t.stats.LegsOpened++
+	to := m.ToUser
+	if to == "" {
+		to = m.RequestUser
+	}
+	l := &leg{
+		callerTag:  m.FromTag,
+		inviteCSeq: m.CSeq,
+		call: Call{
+			ID:         RecordID(m.CallID, p.Time),
+			CallID:     m.CallID,
+			From:       m.FromUser,
+			To:         to,
+			FromName:   m.FromName,
+			InviteAt:   p.Time,
+			EndReason:  EndUnknown,
+			RingSource: "invite",
+			Transport:  p.Transport,
+			SrcIP:      p.Src.Addr().String(),
+			DstIP:      p.Dst.Addr().String(),
+			VLAN:       p.VLAN,
+			ReferredBy: m.ReferredByUser,
+		},
+	}
+	l.call.Direction, l.call.Operator = t.classify(m, p)
+	if m.Replaces != nil {
+		l.call.ReplacesCallID = m.Replaces.CallID
+	}
+	l.seen = append(l.seen, msgKey{method: m.Method, cseq: m.CSeq, branch: m.Branch})
+	t.legs[m.CallID] = l
+	t.linkTransfer(l, m, p.Time)
+	return l
+}
+
+// RecordID returns the stable id of the record of a leg: the INVITE time
+// (sortable) and a hash of the Call-ID, so live capture and replay of the
+// same packets give the same id.
+func RecordID(callID string, inviteAt time.Time) string {
+	h := sha256.Sum256([]byte(callID))
+	return inviteAt.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(h[:6])
+}
+
+func (t *Tracker) classify(m *Message, p Packet) (Direction, string) {
+	if len(t.cfg.Receptionists) == 0 {
+		return DirectionUnknown, ""
+	}
+	callee := t.receptionist(p.Dst.Addr(), m.RequestUser, m.ToUser)
+	caller := t.receptionist(p.Src.Addr(), m.FromUser)
+	switch {
+	case callee != nil && caller != nil:
+		return DirectionInternal, callee.Name
+	case callee != nil:
+		return DirectionInbound, callee.Name
+	case caller != nil:
+		return DirectionOutbound, caller.Name
+	}
+	return DirectionUnknown, ""
+}
+
+func (t *Tracker) receptionist(ip netip.Addr, users ...string) *Receptionist {
+	for i := range t.cfg.Receptionists {
+		r := &t.cfg.Receptionists[i]
+		if ip.IsValid() && slices.Contains(r.IPs, ip.Unmap()) {
+			return r
+		}
+		for _, u := range users {
+			if u != "" && slices.Contains(r.Extensions, u) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Tracker) request(l *leg, m *Message, p Packet) {
+	at := p.Time
+	switch m.Method {
+	case "INVITE":
+		if m.ToTag != "" {
+			l.call.ReInvites++
+			return
+		}
+		// A new initial INVITE on the same Call-ID: the retry after an
+		// authentication challenge (RFC 3261 §22.2), or a new attempt
+		// after a redirect (§8.1.3.4).
+		if m.CSeq > l.inviteCSeq {
+			l.inviteCSeq = m.CSeq
+			l.challengedAt = nil
+		}
+	case "CANCEL":
+		// RFC 3261 §9.1: CANCEL has the INVITE's CSeq number.
+		if l.ended || l.call.AnsweredAt != nil {
+			return
+		}
+		l.cancelled = true
+		t.end(l, at, EndAbandoned, "cancel", "caller")
+	case "BYE":
+		if l.byeAt == nil {
+			l.byeAt = &at
+		}
+		if l.ended {
+			return
+		}
+		by := "callee"
+		if m.FromTag == l.callerTag {
+			by = "caller"
+		}
+		switch {
+		case l.call.AnsweredAt != nil:
+			t.end(l, at, EndCompleted, "bye", by)
+		case by == "caller":
+			// RFC 3261 §15: the caller may BYE an early dialog; for the
+			// switchboard it is the caller giving up.
+			l.cancelled = true
+			t.end(l, at, EndAbandoned, "bye", by)
+		}
+	case "REFER":
+		kind := "blind"
+		replaces := ""
+		if m.ReferReplaces != nil {
+			kind = "attended"
+			replaces = m.ReferReplaces.CallID
+		}
+		l.call.Transfer = &Transfer{Kind: kind, RequestedAt: at, Target: m.ReferToUser, ReplacesCallID: replaces}
+		l.referCSeq = m.CSeq
+		l.referFrom = m.FromUser
+		l.transferDone = false
+	case "NOTIFY":
+		// RFC 3515 §2.4.5: progress of the REFER as a sipfrag status line.
+		tr := l.call.Transfer
+		if tr == nil || m.Event != "refer" || m.SipfragStatus == 0 || tr.Kind == "redirect" {
+			return
+		}
+		if l.transferDone {
+			return
+		}
+		tr.Result = strconv.Itoa(m.SipfragStatus)
+		if m.SipfragStatus >= 200 {
+			l.transferDone = true
+			if m.SipfragStatus < 300 {
+				tr.CompletedAt = &at
+			}
+		}
+	}
+}
+
+func (t *Tracker) response(l *leg, m *Message, p Packet) {
+	at := p.Time
+	switch m.Method {
+	case "INVITE":
+		if m.CSeq != l.inviteCSeq {
+			return // a re-INVITE's transaction
+		}
+		t.inviteResponse(l, m, at)
+	case "REFER":
+		tr := l.call.Transfer
+		if tr == nil || m.CSeq != l.referCSeq || tr.Kind == "redirect" {
+			return
+		}
+		switch {
+		case m.StatusCode >= 200 && m.StatusCode < 300:
+			if tr.AcceptedAt == nil {
+				tr.AcceptedAt = &at
+			}
+		case m.StatusCode >= 300 && !l.transferDone:
+			tr.Result = strconv.Itoa(m.StatusCode)
+			l.transferDone = true
+		}
+	}
+}
+
+func (t *Tracker) inviteResponse(l *leg, m *Message, at time.Time) {
+	code := m.StatusCode
+	switch {
+	case code == 180:
+		// domain.md §1.2: ringing starts at the first 180; a 183 stands in
+		// only until a 180 arrives.
+		if l.call.AnsweredAt == nil && !l.ended && l.call.RingSource != "180" {
+			l.call.RingingAt = &at
+			l.call.RingSource = "180"
+		}
+	case code == 183:
+		if l.call.AnsweredAt == nil && !l.ended && l.call.RingingAt == nil {
+			l.call.RingingAt = &at
+			l.call.RingSource = "183"
+		}
+	case code < 200:
+	case code < 300:
+		if l.call.AnsweredAt != nil {
+			return
+		}
+		if l.ended && !l.cancelled {
+			return
+		}
+		// A 200 that crossed a CANCEL wins (RFC 3261 §9.1): the call is up.
+		l.ended, l.cancelled = false, false
+		l.call.EndedAt, l.call.EndReason, l.call.EndDetail, l.call.HangupBy = nil, EndUnknown, "", ""
+		l.call.AnsweredAt = &at
+	case l.call.AnsweredAt != nil || l.ended:
+	case code == 401 || code == 407:
+		l.challengedAt = &at
+		l.challenge = code
+	case code < 400:
+		t.end(l, at, EndRedirected, strconv.Itoa(code), "")
+		l.call.Transfer = &Transfer{Kind: "redirect", RequestedAt: at, Target: m.ContactUser, Result: strconv.Itoa(code)}
+	case code == 487:
+		// Terminated by a CANCEL we did not see.
+		l.cancelled = true
+		t.end(l, at, EndAbandoned, "487", "caller")
+	default:
+		t.end(l, at, failureReason(code), strconv.Itoa(code), "")
+	}
+}
+
+// failureReason maps a final failure to an end reason: busy for 486/600
+// (RFC 3261 §21.4.24, §21.6.1), rejected for refusals by the called party,
+// failed for everything else (network, server, timeout).
+func failureReason(code int) EndReason {
+	switch code {
+	case 486, 600:
+		return EndBusy
+	case 403, 404, 410, 480, 484, 488, 603, 606:
+		return EndRejected
+	}
+	return EndFailed
+}
+
+func (t *Tracker) end(l *leg, at time.Time, reason EndReason, detail, by string) {
+	l.ended = true
+	l.call.EndedAt = &at
+	l.call.EndReason = reason
+	l.call.EndDetail = detail
+	l.call.HangupBy = by
+}
+
+// closeAt is when an ended leg's record can be emitted.
+func (t *Tracker) closeAt(l *leg) time.Time {
+	at := *l.call.EndedAt
+	if l.byeAt != nil && l.byeAt.After(at) {
+		at = *l.byeAt
+	}
+	at = at.Add(t.cfg.Linger)
+	if tr := l.call.Transfer; tr != nil && tr.Kind != "redirect" && tr.TargetCallID == "" {
+		if w := tr.RequestedAt.Add(t.cfg.TransferWindow); w.After(at) {
+			at = w
+		}
+	}
+	return at
+}
+
+// deadline is the capture time at which the leg needs attention.
+func (t *Tracker) deadline(l *leg) time.Time {
+	switch {
+	case l.ended:
+		return t.closeAt(l)
+	case l.challengedAt != nil:
+		return l.challengedAt.Add(t.cfg.SetupTimeout)
+	case l.call.AnsweredAt != nil:
+		return l.lastSeen.Add(t.cfg.IdleTimeout)
+	default:
+		return l.lastSeen.Add(t.cfg.SetupTimeout)
+	}
+}
+
+func (t *Tracker) schedule(l *leg) {
+	if d := t.deadline(l); t.next.IsZero() || d.Before(t.next) {
+		t.next = d
+	}
+}
+
+// Advance moves the tracker's clock to now (a capture time): it closes legs
+// whose linger or timeout has passed and emits their records.
+func (t *Tracker) Advance(now time.Time) {
+	if t.next.IsZero() || now.Before(t.next) {
+		return
+	}
+	t.next = time.Time{}
+	for id, l := range t.legs {
+		d := t.deadline(l)
+		if now.Before(d) {
+			if t.next.IsZero() || d.Before(t.next) {
+				t.next = d
+			}
+			continue
+		}
+		switch {
+		case l.ended:
+		case l.challengedAt != nil:
+			// The challenge was never answered with a new INVITE.
+			t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+		default:
+			t.stats.TimedOut++
+			l.call.EndReason, l.call.EndDetail = EndUnknown, "timeout"
+		}
+		t.finish(id, l, now)
+	}
+	for id, tb := range t.tombs {
+		if now.After(tb.until) {
+			delete(t.tombs, id)
+		}
+	}
+}
+
+// Flush emits every open leg, as at the end of a replay or on shutdown:
+// legs not yet ended get end_reason unknown and end_detail detail.
+func (t *Tracker) Flush(now time.Time, detail string) {
+	ids := make([]string, 0, len(t.legs))
+	for id := range t.legs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		l := t.legs[id]
+		if !l.ended {
+			if l.challengedAt != nil {
+				t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+			} else {
+				l.call.EndReason, l.call.EndDetail = EndUnknown, detail
+			}
+		}
+		t.finish(id, l, now)
+	}
+	t.next = time.Time{}
+}
+
+func (t *Tracker) finish(id string, l *leg, now time.Time) {
+	delete(t.legs, id)
+	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
+	t.stats.LegsEmitted++
+	c := l.call
+	c.ByeAt = l.byeAt
+	t.measure(&c)
+	t.emit(c)
+}
+
+// measure fills the ring figures (DESIGN.md "Call record").
+func (t *Tracker) measure(c *Call) {
+	start := c.InviteAt
+	if c.RingingAt != nil {
+		start = *c.RingingAt
+	}
+	var end *time.Time
+	switch {
+	case c.AnsweredAt != nil:
+		end = c.AnsweredAt
+	case c.EndedAt != nil:
+		end = c.EndedAt
+	}
+	if end == nil {
+		return
+	}
+	d := end.Sub(start)
+	c.RingSeconds = d.Seconds()
+	if c.RingingAt != nil || c.AnsweredAt != nil {
+		// A leg refused before any 18x never rang: 0 rings.
+		c.Rings = t.cfg.Ring.Rings(d)
+	}
+	c.WithinLimit = c.AnsweredAt != nil && t.cfg.Ring.WithinLimit(d)
+}
+
+// linkTransfer ties a new leg to the transfer that caused it (domain.md
+// §2.5): an INVITE with Replaces naming the REFER's Replaces (RFC 3891),
+// else an INVITE to the Refer-To user within TransferWindow, preferring one
+// whose Referred-By names the transferor (RFC 3892).
+func (t *Tracker) linkTransfer(nl *leg, m *Message, at time.Time) {
+	var best *leg
+	bestScore := 0
+	for _, l := range t.legs {
+		tr := l.call.Transfer
+		if l == nl || tr == nil || tr.TargetCallID != "" {
+			continue
+		}
+		if at.Before(tr.RequestedAt) || at.Sub(tr.RequestedAt) > t.cfg.TransferWindow {
+			continue
+		}
+		score := 0
+		switch {
+		case m.Replaces != nil && tr.ReplacesCallID == m.Replaces.CallID:
+			score = 4
+		case tr.Target != "" && (tr.Target == m.RequestUser || tr.Target == m.ToUser):
+			score = 2
+			if m.ReferredByUser != "" && m.ReferredByUser == l.referFrom {
+				score = 3
+			}
+		}
+		if score > bestScore || (score == bestScore && score > 0 && tr.RequestedAt.After(best.call.Transfer.RequestedAt)) {
+			best, bestScore = l, score
+		}
+	}
+	if best != nil {
+		best.call.Transfer.TargetCallID = nl.call.CallID
+		nl.call.TransferredFrom = best.call.CallID
+	}
+}

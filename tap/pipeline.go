@@ -1,0 +1,207 @@
+package tap
+
+import (
+	"errors"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/sip"
+)
+
+// Limits on TCP framing state, so garbage streams cannot grow memory.
+const (
+	maxFramers   = 4096
+	framerIdle   = 5 * time.Minute
+	expireEvery  = time.Second
+	reasonOther  = "other"
+	reasonNotSIP = "not_sip"
+)
+
+// Stats counts what the pipeline did, for logs and metrics.
+type Stats struct {
+	Decoder capture.DecoderStats
+	Tracker sip.TrackerStats
+	// SIPMessages counts messages parsed.
+	SIPMessages uint64
+	// SIPErrors counts messages rejected, by reason.
+	SIPErrors map[string]uint64
+	// NonSIP counts UDP datagrams that are not SIP (RTP, RTCP, other).
+	NonSIP uint64
+	// StreamBytesDiscarded counts TCP bytes that framed no SIP message.
+	StreamBytesDiscarded uint64
+	// Framers is the number of TCP directions being framed.
+	Framers int
+	// FramersRefused counts SIP streams not framed because the table was full.
+	FramersRefused uint64
+}
+
+type flowKey struct{ src, dst netip.AddrPort }
+
+type framer struct {
+	sip.Framer
+	lastSeen time.Time
+}
+
+// Pipeline turns captured frames into call records. It keeps the capture
+// clock: the time of the newest packet seen. Not safe for concurrent use;
+// Daemon serialises access.
+type Pipeline struct {
+	log     *slog.Logger
+	dec     *capture.Decoder
+	parser  *sip.Parser
+	tracker *sip.Tracker
+	framers map[flowKey]*framer
+	stats   Stats
+	now     time.Time
+	expired time.Time
+	handle  func(*capture.Datagram)
+}
+
+// NewPipeline returns a pipeline that calls out with every finished call
+// leg, in the order legs finish.
+func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger) *Pipeline {
+	p := &Pipeline{
+		log:     log,
+		dec:     capture.NewDecoder(),
+		parser:  sip.NewParser(),
+		tracker: sip.NewTracker(cfg, out),
+		framers: make(map[flowKey]*framer),
+		stats:   Stats{SIPErrors: make(map[string]uint64)},
+	}
+	p.handle = p.datagram
+	return p
+}
+
+// Frame processes one captured frame. Undecodable frames are counted by
+// the decoder and otherwise ignored: a bad packet never stops the tap.
+func (p *Pipeline) Frame(f capture.Frame) {
+	if f.Info.Timestamp.After(p.now) {
+		p.now = f.Info.Timestamp
+	}
+	_ = p.dec.Decode(f.LinkType, f.Data, f.Info, p.handle)
+	p.Advance(p.now)
+}
+
+// Now returns the capture clock: the newest capture time seen or advanced to.
+func (p *Pipeline) Now() time.Time { return p.now }
+
+// Advance moves the capture clock forward to now (never backwards) and
+// closes what timed out by then.
+func (p *Pipeline) Advance(now time.Time) {
+	if now.After(p.now) {
+		p.now = now
+	}
+	p.tracker.Advance(p.now)
+	if p.now.Sub(p.expired) < expireEvery {
+		return
+	}
+	p.expired = p.now
+	p.dec.Expire(p.now)
+	for k, f := range p.framers {
+		if p.now.Sub(f.lastSeen) > framerIdle {
+			delete(p.framers, k)
+		}
+	}
+}
+
+// Flush ends the input: every open leg is emitted, those not yet ended
+// with end_reason unknown and the given detail ("end_of_capture",
+// "shutdown").
+func (p *Pipeline) Flush(detail string) {
+	p.tracker.Flush(p.now, detail)
+}
+
+// Stats returns the counters.
+func (p *Pipeline) Stats() Stats {
+	s := p.stats
+	s.SIPErrors = make(map[string]uint64, len(p.stats.SIPErrors))
+	for k, v := range p.stats.SIPErrors {
+		s.SIPErrors[k] = v
+	}
+	s.Decoder = p.dec.Stats()
+	s.Tracker = p.tracker.Stats()
+	s.Framers = len(p.framers)
+	return s
+}
+
+func (p *Pipeline) datagram(d *capture.Datagram) {
+	if d.Transport == capture.TCP {
+		p.stream(d)
+		return
+	}
+	if !sip.LooksLikeSIP(d.Payload) {
+		p.stats.NonSIP++
+		return
+	}
+	p.message(d.Payload, d)
+}
+
+func (p *Pipeline) stream(d *capture.Datagram) {
+	k := flowKey{d.Src, d.Dst}
+	f := p.framers[k]
+	if f == nil {
+		if !sip.LooksLikeSIP(d.Payload) {
+			return
+		}
+		if len(p.framers) >= maxFramers {
+			p.stats.FramersRefused++
+			return
+		}
+		f = &framer{}
+		p.framers[k] = f
+	}
+	if d.StreamStart {
+		f.Reset()
+	}
+	f.lastSeen = d.Time
+	n, err := f.Write(d.Payload, func(msg []byte) { p.message(msg, d) })
+	p.stats.StreamBytesDiscarded += uint64(n)
+	if err != nil {
+		p.countError(err)
+	}
+}
+
+func (p *Pipeline) message(b []byte, d *capture.Datagram) {
+	m, err := p.parser.Parse(b)
+	if err != nil {
+		p.countError(err)
+		p.log.Debug("sip message rejected", "src", d.Src, "dst", d.Dst, "err", err)
+		return
+	}
+	p.stats.SIPMessages++
+	p.tracker.Handle(m, sip.Packet{
+		Time:      d.Time,
+		Src:       d.Src,
+		Dst:       d.Dst,
+		Transport: d.Transport.String(),
+		VLAN:      d.VLAN,
+	})
+}
+
+// sipErrorReasons names the parse errors for counting.
+var sipErrorReasons = []struct {
+	err    error
+	reason string
+}{
+	{sip.ErrNotSIP, reasonNotSIP},
+	{sip.ErrMissingHeader, "missing_header"},
+	{sip.ErrCSeqMismatch, "cseq_mismatch"},
+	{sip.ErrBadVersion, "bad_version"},
+	{sip.ErrBodyLength, "body_length"},
+	{sip.ErrBadStatus, "bad_status"},
+	{sip.ErrTooLarge, "too_large"},
+	{sip.ErrDuplicateHeader, "duplicate_header"},
+	{sip.ErrMalformed, "malformed"},
+}
+
+func (p *Pipeline) countError(err error) {
+	for _, r := range sipErrorReasons {
+		if errors.Is(err, r.err) {
+			p.stats.SIPErrors[r.reason]++
+			return
+		}
+	}
+	p.stats.SIPErrors[reasonOther]++
+}
