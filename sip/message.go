@@ -100,6 +100,15 @@ func (p *Parser) Parse(b []byte) (*Message, error) {
 	}
 	raw, _, err := p.p.Parse(b, false)
 	if err != nil {
+		// Retry once with bare IPv6 hosts bracketed: some phones send them
+		// and the call must still be read.
+		if fixed := bracketIPv6(b); fixed != nil {
+			if r2, _, err2 := p.p.Parse(fixed, false); err2 == nil {
+				raw, err = r2, nil
+			}
+		}
+	}
+	if err != nil {
 		if errors.Is(err, sipgo.ErrParseReadBodyIncomplete) {
 			return nil, fmt.Errorf("%w: %w", ErrBodyLength, err)
 		}
