@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"iter"
 	"strings"
 
 	pion "github.com/pion/sdp/v3"
@@ -134,7 +135,7 @@ func nthField(v string, n int) string {
 // fields yields the fields of v separated by spaces and tabs, the only
 // blanks SDP knows (pion splits the same way; strings.Fields would also
 // split on Unicode spaces).
-func fields(v string) func(yield func(string) bool) {
+func fields(v string) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for v != "" {
 			v = strings.TrimLeft(v, " \t")

@@ -48,9 +48,9 @@ type Media struct {
 	// Proto is the transport: "RTP/AVP", "RTP/SAVP", "UDP/TLS/RTP/SAVPF",
 	// "udptl"...
 	Proto string
-	// Formats are the formats of the m= line in order, without repeats.
-	// For RTP they are payload types; for other transports (udptl,
-	// TCP/MRCPv2) the token is in Name and PT is 0.
+	// Formats are the formats of the m= line in order. For RTP they are
+	// payload types 0..127 without repeats (others are skipped); for other
+	// transports (udptl, TCP/MRCPv2) each token is in Name and PT is 0.
 	Formats []Format
 	// Addr is the media-level c= address, else the session-level one.
 	Addr netip.Addr

@@ -1,0 +1,241 @@
+package sip
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 2, 14, 0, 0, 123456789, time.UTC)
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func pkt(ms int) Packet {
+	return Packet{
+		Time: at(ms), Transport: "udp",
+		Src: netip.MustParseAddrPort("192.0.2.10:5060"), Dst: netip.MustParseAddrPort("192.0.2.20:5060"),
+	}
+}
+
+type step struct {
+	ms int
+	m  Message
+}
+
+func inv(callID string, cseq uint32) Message {
+	return Message{IsRequest: true, Method: "INVITE", CallID: callID, CSeq: cseq, FromUser: "5551234", ToUser: "201", RequestUser: "201", FromTag: "ft", Branch: fmt.Sprintf("b%d", cseq)}
+}
+
+func resp(callID string, code int, method string, cseq uint32) Message {
+	return Message{StatusCode: code, Method: method, CallID: callID, CSeq: cseq, FromTag: "ft", ToTag: "tt", Branch: fmt.Sprintf("b%d", cseq)}
+}
+
+func req(callID, method string, cseq uint32, fromCaller bool) Message {
+	m := Message{IsRequest: true, Method: method, CallID: callID, CSeq: cseq, FromTag: "ft", ToTag: "tt", Branch: method + fmt.Sprint(cseq)}
+	if !fromCaller {
+		m.FromTag, m.ToTag = "tt", "ft"
+	}
+	return m
+}
+
+func runSteps(t *testing.T, cfg TrackerConfig, steps []step, end int) []Call {
+	t.Helper()
+	var out []Call
+	tr := NewTracker(cfg, func(c Call) { out = append(out, c) })
+	for _, s := range steps {
+		m := s.m
+		tr.Handle(&m, pkt(s.ms))
+		tr.Advance(at(s.ms))
+	}
+	tr.Advance(at(end))
+	tr.Flush(at(end), "end_of_capture")
+	return out
+}
+
+func tp(ms int) *time.Time { v := at(ms); return &v }
+
+func eqTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func TestTrackerStates(t *testing.T) {
+	const id = "c1@192.0.2.10"
+	tests := []struct {
+		name     string
+		steps    []step
+		reason   EndReason
+		ringing  *time.Time
+		answered *time.Time
+		ended    *time.Time
+		by       string
+		rings    int
+		within   bool
+	}{
+		{
+			name: "answered on ring 4, caller hangs up",
+			steps: []step{{0, inv(id, 1)}, {10, resp(id, 100, "INVITE", 1)}, {50, resp(id, 180, "INVITE", 1)},
+				{50 + 23999, resp(id, 200, "INVITE", 1)}, {60000, req(id, "BYE", 2, true)}},
+			reason: EndCompleted, ringing: tp(50), answered: tp(50 + 23999), ended: tp(60000), by: "caller", rings: 4, within: true,
+		},
+		{
+			name: "answered as ring 5 starts",
+			steps: []step{{0, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)},
+				{50 + 24000, resp(id, 200, "INVITE", 1)}, {60000, req(id, "BYE", 2, false)}},
+			reason: EndCompleted, ringing: tp(50), answered: tp(24050), ended: tp(60000), by: "callee", rings: 5, within: false,
+		},
+		{
+			name: "183 stands in until the 180",
+			steps: []step{{0, inv(id, 1)}, {20, resp(id, 183, "INVITE", 1)}, {900, resp(id, 180, "INVITE", 1)},
+				{5000, resp(id, 200, "INVITE", 1)}, {8000, req(id, "BYE", 2, true)}},
+			reason: EndCompleted, ringing: tp(900), answered: tp(5000), ended: tp(8000), by: "caller", rings: 1, within: true,
+		},
+		{
+			name:   "abandoned by CANCEL, 487 after",
+			steps:  []step{{0, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)}, {30000, req(id, "CANCEL", 1, true)}, {30010, resp(id, 487, "INVITE", 1)}},
+			reason: EndAbandoned, ringing: tp(50), ended: tp(30000), by: "caller", rings: 5,
+		},
+		{
+			name:   "200 crossing a CANCEL wins",
+			steps:  []step{{0, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)}, {3000, req(id, "CANCEL", 1, true)}, {3001, resp(id, 200, "INVITE", 1)}, {4000, req(id, "BYE", 2, true)}},
+			reason: EndCompleted, ringing: tp(50), answered: tp(3001), ended: tp(4000), by: "caller", rings: 1, within: true,
+		},
+		{
+			name:   "busy without ringing",
+			steps:  []step{{0, inv(id, 1)}, {40, resp(id, 486, "INVITE", 1)}},
+			reason: EndBusy, ended: tp(40), rings: 0,
+		},
+		{
+			name:   "declined after ringing",
+			steps:  []step{{0, inv(id, 1)}, {40, resp(id, 180, "INVITE", 1)}, {7000, resp(id, 603, "INVITE", 1)}},
+			reason: EndRejected, ringing: tp(40), ended: tp(7000), rings: 2,
+		},
+		{
+			name:   "server error",
+			steps:  []step{{0, inv(id, 1)}, {40, resp(id, 503, "INVITE", 1)}},
+			reason: EndFailed, ended: tp(40),
+		},
+		{
+			name: "auth challenge then answered",
+			steps: []step{{0, inv(id, 1)}, {5, resp(id, 407, "INVITE", 1)}, {40000, inv(id, 2)},
+				{40100, resp(id, 180, "INVITE", 2)}, {45000, resp(id, 200, "INVITE", 2)}, {50000, req(id, "BYE", 3, true)}},
+			reason: EndCompleted, ringing: tp(40100), answered: tp(45000), ended: tp(50000), by: "caller", rings: 1, within: true,
+		},
+		{
+			name:   "re-INVITE is not a new call and its 200 is not the answer",
+			steps:  []step{{0, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)}, {2000, resp(id, 200, "INVITE", 1)}, {9000, req(id, "INVITE", 2, false)}, {9010, resp(id, 200, "INVITE", 2)}, {12000, req(id, "BYE", 3, true)}},
+			reason: EndCompleted, ringing: tp(50), answered: tp(2000), ended: tp(12000), by: "caller", rings: 1, within: true,
+		},
+		{
+			name:   "retransmitted 180 and 200 keep the first copy's time",
+			steps:  []step{{0, inv(id, 1)}, {500, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)}, {550, resp(id, 180, "INVITE", 1)}, {3000, resp(id, 200, "INVITE", 1)}, {3500, resp(id, 200, "INVITE", 1)}, {5000, req(id, "BYE", 2, true)}},
+			reason: EndCompleted, ringing: tp(50), answered: tp(3000), ended: tp(5000), by: "caller", rings: 1, within: true,
+		},
+		{
+			name:   "never ends: flushed as unknown",
+			steps:  []step{{0, inv(id, 1)}, {50, resp(id, 180, "INVITE", 1)}, {2000, resp(id, 200, "INVITE", 1)}},
+			reason: EndUnknown, ringing: tp(50), answered: tp(2000), rings: 1, within: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := runSteps(t, TrackerConfig{}, tc.steps, 70000)
+			if len(calls) != 1 {
+				t.Fatalf("want 1 call, got %d: %+v", len(calls), calls)
+			}
+			c := calls[0]
+			if c.EndReason != tc.reason || c.HangupBy != tc.by {
+				t.Errorf("end %s by %q, want %s by %q", c.EndReason, c.HangupBy, tc.reason, tc.by)
+			}
+			if !c.InviteAt.Equal(at(0)) {
+				t.Errorf("invite_at %s", c.InviteAt)
+			}
+			if !eqTime(c.RingingAt, tc.ringing) || !eqTime(c.AnsweredAt, tc.answered) || !eqTime(c.EndedAt, tc.ended) {
+				t.Errorf("times ringing %v answered %v ended %v; want %v %v %v", c.RingingAt, c.AnsweredAt, c.EndedAt, tc.ringing, tc.answered, tc.ended)
+			}
+			if c.Rings != tc.rings || c.WithinLimit != tc.within {
+				t.Errorf("rings %d within %v, want %d %v (ring_seconds %v)", c.Rings, c.WithinLimit, tc.rings, tc.within, c.RingSeconds)
+			}
+		})
+	}
+}
+
+func TestTrackerTimeouts(t *testing.T) {
+	cfg := TrackerConfig{SetupTimeout: time.Minute, IdleTimeout: 10 * time.Minute}
+	var out []Call
+	tr := NewTracker(cfg, func(c Call) { out = append(out, c) })
+	ringing, answered := inv("r", 1), inv("a", 1)
+	tr.Handle(&ringing, pkt(0))
+	tr.Handle(&answered, pkt(0))
+	ok := resp("a", 200, "INVITE", 1)
+	tr.Handle(&ok, pkt(1000))
+	tr.Advance(at(59999))
+	if len(out) != 0 {
+		t.Fatalf("closed too early: %+v", out)
+	}
+	tr.Advance(at(60000))
+	if len(out) != 1 || out[0].CallID != "r" || out[0].EndDetail != "timeout" || out[0].EndReason != EndUnknown {
+		t.Fatalf("setup timeout: %+v", out)
+	}
+	tr.Advance(at(1000 + 600000))
+	if len(out) != 2 || out[1].CallID != "a" || out[1].EndDetail != "timeout" {
+		t.Fatalf("idle timeout: %+v", out)
+	}
+	if st := tr.Stats(); st.Open != 0 || st.TimedOut != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestTrackerFloodBounded: INVITEs that never complete cannot grow the
+// tracker beyond MaxCalls legs; the excess is counted.
+func TestTrackerFloodBounded(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MaxCalls: 1000}, func(Call) {})
+	for i := range 50000 {
+		m := inv(fmt.Sprintf("flood-%d", i), 1)
+		tr.Handle(&m, pkt(i))
+		tr.Advance(at(i))
+	}
+	st := tr.Stats()
+	if st.Open > 1000 {
+		t.Fatalf("%d legs open, limit 1000", st.Open)
+	}
+	if st.DroppedFull == 0 {
+		t.Fatal("no INVITE counted as dropped")
+	}
+}
+
+func TestTrackerDirection(t *testing.T) {
+	cfg := TrackerConfig{Receptionists: []Receptionist{
+		{Name: "Ana", Extensions: []string{"201"}},
+		{Name: "Beto", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}},
+	}}
+	tests := []struct {
+		from, to string
+		src      string
+		dir      Direction
+		op       string
+	}{
+		{"5551234", "201", "198.51.100.1", DirectionInbound, "Ana"},
+		{"201", "5551234", "198.51.100.1", DirectionOutbound, "Ana"},
+		{"300", "201", "192.0.2.10", DirectionInternal, "Ana"},
+		{"5551234", "999", "198.51.100.1", DirectionUnknown, ""},
+		{"300", "5551234", "192.0.2.10", DirectionOutbound, "Beto"},
+	}
+	for _, tc := range tests {
+		var out []Call
+		tr := NewTracker(cfg, func(c Call) { out = append(out, c) })
+		m := inv("d", 1)
+		m.FromUser, m.ToUser, m.RequestUser = tc.from, tc.to, tc.to
+		p := pkt(0)
+		p.Src = netip.AddrPortFrom(netip.MustParseAddr(tc.src), 5060)
+		p.Dst = netip.MustParseAddrPort("198.51.100.99:5060")
+		tr.Handle(&m, p)
+		tr.Flush(at(1), "x")
+		if out[0].Direction != tc.dir || out[0].Operator != tc.op {
+			t.Errorf("%s→%s from %s: %s %q, want %s %q", tc.from, tc.to, tc.src, out[0].Direction, out[0].Operator, tc.dir, tc.op)
+		}
+	}
+}
