@@ -1,0 +1,141 @@
+package pcapgen
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// RTP stream parameters of the scenarios: PCMU, 20 ms packets (RFC 3551 4.5.14).
+const (
+	RTPInterval    = 20 * time.Millisecond
+	RTPPayloadSize = 160
+	rtpTSStep      = 160
+	// The caller's stream starts near the sequence and timestamp wrap
+	// points so that every scenario with media exercises both.
+	callerSeqStart = 65436
+	callerTSStart  = 0xFFFFF000
+	calleeSeqStart = 1000
+	calleeTSStart  = 8000
+	// The callee's packets are offset by half an interval from the caller's.
+	calleeRTPOffset = 10 * time.Millisecond
+)
+
+// leg writes the messages of one call leg, keeping the first error and
+// skipping later writes once one failed (the errWriter pattern).
+type leg struct {
+	w    *Writer
+	d    *Dialog
+	opts []PacketOption
+	tcp  *TCPConn // nil for UDP; the caller is the TCP client
+	err  error
+}
+
+func newLeg(w *Writer, d *Dialog, opts ...PacketOption) *leg {
+	return &leg{w: w, d: d, opts: opts}
+}
+
+// send writes msg from the caller (or the callee) at t.
+func (l *leg) send(t time.Time, fromCaller bool, msg []byte, opts ...PacketOption) {
+	if l.err != nil {
+		return
+	}
+	if l.tcp != nil {
+		l.err = l.tcp.Send(t, fromCaller, msg, opts...)
+		return
+	}
+	src, dst := l.d.Caller.Addr, l.d.Callee.Addr
+	if !fromCaller {
+		src, dst = dst, src
+	}
+	l.err = l.w.UDP(t, src, dst, msg, append(append([]PacketOption(nil), l.opts...), opts...)...)
+}
+
+// media writes PCMU RTP both ways between the parties' media addresses
+// from start for dur: caller packets at start+i*20ms, callee packets 10 ms
+// later. Payloads are a deterministic pattern, not audio.
+func (l *leg) media(start time.Time, dur time.Duration) {
+	if l.err != nil {
+		return
+	}
+	n := int(dur / RTPInterval)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(l.d.CallID))
+	ssrc := h.Sum32()
+	a, b := l.d.Caller.MediaAddr(), l.d.Callee.MediaAddr()
+	payload := make([]byte, RTPPayloadSize)
+	for i := range n {
+		at := start.Add(time.Duration(i) * RTPInterval)
+		streams := []struct {
+			t        time.Time
+			src, dst netip.AddrPort
+			seq      int
+			ts       uint32
+			ssrc     uint32
+		}{
+			{at, a, b, callerSeqStart, callerTSStart, ssrc},
+			{at.Add(calleeRTPOffset), b, a, calleeSeqStart, calleeTSStart, ^ssrc},
+		}
+		for k, s := range streams {
+			fillPayload(payload, i, k)
+			hdr := rtpHeader(i, s.seq, s.ts, s.ssrc)
+			if err := l.w.RTP(s.t, s.src, s.dst, hdr, payload, l.opts...); err != nil {
+				l.err = fmt.Errorf("rtp %s: %w", l.d.CallID, err)
+				return
+			}
+		}
+	}
+}
+
+func fillPayload(p []byte, i, dir int) {
+	for k := range p {
+		p[k] = byte(i*3 + k + dir*0x40) //nolint:gosec // G115: pattern bytes
+	}
+}
+
+// newDialog returns a dialog with tags derived from the Call-ID.
+func newDialog(callID string, caller, callee Party) *Dialog {
+	return &Dialog{
+		CallID: callID, Caller: caller, Callee: callee,
+		FromTag: tagFor(callID, "from"), ToTag: tagFor(callID, "to"),
+	}
+}
+
+func tagFor(callID, which string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(callID + "/" + which))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// callIDFor returns a realistic, unique Call-ID for a leg of a scenario.
+func callIDFor(scenario, legName string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(scenario + "/" + legName))
+	return fmt.Sprintf("%016x-%s-%s@pcapgen.example", h.Sum64(), scenario, legName)
+}
+
+func expectFor(d *Dialog, inviteAt time.Time) Expect {
+	tr := "udp"
+	if d.transport() == "TCP" {
+		tr = "tcp"
+	}
+	return Expect{
+		CallID: d.CallID, From: d.Caller.User, To: d.Callee.User, FromName: d.Caller.Name,
+		InviteAt: inviteAt, Transport: tr, EndReason: "unknown",
+	}
+}
+
+// rtpHeader returns the header of packet i of a PCMU stream.
+func rtpHeader(i, seq int, ts, ssrc uint32) rtp.Header {
+	return rtp.Header{
+		Version:        2,
+		Marker:         i == 0,
+		PayloadType:    PayloadPCMU,
+		SequenceNumber: uint16(seq + i),          //nolint:gosec // G115: wraps by design
+		Timestamp:      ts + uint32(i)*rtpTSStep, //nolint:gosec // G115: wraps by design
+		SSRC:           ssrc,
+	}
+}

@@ -1,0 +1,204 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/switchtap/switchtap/sip"
+)
+
+// scanPrefetch is how many values a scan reads ahead: records are ~1 KB and
+// mostly inline in the LSM tree, so a small window is enough.
+const scanPrefetch = 16
+
+// PutCall stores c, replacing any record with the same id (even one with a
+// different invite_at). It returns after the record is synced to disk.
+func (s *Store) PutCall(ctx context.Context, c sip.Call) error {
+	return s.PutCalls(ctx, []sip.Call{c})
+}
+
+// PutCalls stores the records in one transaction and one sync; a later
+// record with the same id wins. A batch too large for one badger
+// transaction is split in halves, each record staying whole; so all records
+// are durable when it returns, but a crash in the middle may leave a prefix
+// of the batch stored.
+func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	vals := make([][]byte, len(cs))
+	for i := range cs {
+		if err := checkID(cs[i].ID); err != nil {
+			return err
+		}
+		if err := checkInvite(cs[i].InviteAt); err != nil {
+			return fmt.Errorf("call %s: %w", cs[i].ID, err)
+		}
+		v, err := json.Marshal(&cs[i])
+		if err != nil {
+			return fmt.Errorf("encode call %s: %w", cs[i].ID, err)
+		}
+		vals[i] = v
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.putBatch(cs, vals)
+}
+
+// putBatch writes one transaction, halving it if badger finds it too big.
+func (s *Store) putBatch(cs []sip.Call, vals [][]byte) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for i := range cs {
+			if err := putTxn(txn, &cs[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) && len(cs) > 1 {
+		h := len(cs) / 2
+		if err := s.putBatch(cs[:h], vals[:h]); err != nil {
+			return err
+		}
+		return s.putBatch(cs[h:], vals[h:])
+	}
+	if err != nil {
+		return fmt.Errorf("write %d calls: %w", len(cs), err)
+	}
+	s.written.Add(uint64(len(cs)))
+	return nil
+}
+
+// putTxn writes one record and its index entry, deleting the record's old
+// primary key when invite_at changed. The transaction sees its own pending
+// writes, so a repeated id within one batch is handled too.
+func putTxn(txn *badger.Txn, c *sip.Call, val []byte) error {
+	pk := callKey(c.InviteAt, c.ID)
+	ik := indexKey(c.ID)
+	item, err := txn.Get(ik)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+	case err != nil:
+		return fmt.Errorf("read index of %s: %w", c.ID, err)
+	default:
+		old, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("read index of %s: %w", c.ID, err)
+		}
+		if !bytes.Equal(old, pk) {
+			if err := txn.Delete(old); err != nil {
+				return fmt.Errorf("delete old record of %s: %w", c.ID, err)
+			}
+		}
+	}
+	if err := txn.Set(pk, val); err != nil {
+		return fmt.Errorf("write call %s: %w", c.ID, err)
+	}
+	if err := txn.Set(ik, pk); err != nil {
+		return fmt.Errorf("write index of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Call returns the record with the given id, or ErrNotFound.
+func (s *Store) Call(ctx context.Context, id string) (sip.Call, error) {
+	var c sip.Call
+	if err := checkID(id); err != nil {
+		return c, err
+	}
+	if err := ctx.Err(); err != nil {
+		return c, err
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(indexKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		pk, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		item, err = txn.Get(pk)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: index of %s names missing key %q", ErrCorrupt, id, pk)
+		}
+		if err != nil {
+			return err
+		}
+		return decode(item, &c)
+	})
+	if err != nil {
+		return sip.Call{}, fmt.Errorf("get call %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Calls calls fn for every record with invite_at in [from, to), in order of
+// invite_at then id, in one range scan over one snapshot. It stops at the
+// first error of fn (returned as is) or when ctx is done.
+func (s *Store) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call) error) error {
+	if !to.After(from) || to.Before(minInvite) {
+		return nil
+	}
+	start := timeKey(from)
+	// Past the key range there is no upper bound: the prefix ends the scan.
+	var end []byte
+	if !to.After(maxInvite) {
+		end = timeKey(to)
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte(prefixCall)
+		o.PrefetchSize = scanPrefetch
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Seek(start); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			item := it.Item()
+			k := item.Key()
+			if end != nil && bytes.Compare(k, end) >= 0 {
+				return nil
+			}
+			var c sip.Call
+			if err := decode(item, &c); err != nil {
+				return fmt.Errorf("scan calls: %w", err)
+			}
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// decode reads a record and checks it is the one its key names.
+func decode(item *badger.Item, c *sip.Call) error {
+	err := item.Value(func(v []byte) error {
+		return json.Unmarshal(v, c)
+	})
+	if err != nil {
+		return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)
+	}
+	_, id, err := parseCallKey(item.Key())
+	if err != nil {
+		return err
+	}
+	if id != c.ID {
+		return fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, item.Key(), c.ID)
+	}
+	return nil
+}

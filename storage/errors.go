@@ -1,0 +1,18 @@
+package storage
+
+import "errors"
+
+var (
+	// ErrNotFound is returned when no record has the id asked for.
+	ErrNotFound = errors.New("call not found")
+	// ErrInviteAt is returned for a record whose invite_at is before 1970
+	// or after 2262 (outside the key's UnixNano range).
+	ErrInviteAt = errors.New("invite_at out of range")
+	// ErrID is returned for an empty or too long record id.
+	ErrID = errors.New("invalid call id")
+	// ErrCorrupt is returned when a stored record or index entry cannot be
+	// read back.
+	ErrCorrupt = errors.New("corrupt record")
+	// ErrOption is returned by Open for an invalid option.
+	ErrOption = errors.New("invalid option")
+)
