@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -87,7 +88,10 @@ type TrackerStats struct {
 }
 
 // Tracker follows every call leg (one per Call-ID) through the states of
-// domain.md §1.2 and emits its record when the leg is over. It is driven
+// domain.md §1.2 and emits its record as soon as the leg ends; if trailing
+// messages (a NOTIFY, the new leg of a transfer) change it before the leg
+// is closed, the record is emitted again with the same ID, so consumers
+// treat records as upserts by ID. It is driven
 // only by capture times: Handle for each message, Advance as the capture
 // clock moves. Not safe for concurrent use.
 type Tracker struct {
@@ -121,6 +125,10 @@ type leg struct {
 	transferDone bool
 	byeAt        *time.Time
 	seen         []msgKey
+	// emitted is the record emitted when the leg ended, so that a finished
+	// call reaches the store at once and is re-emitted only if trailing
+	// messages changed it.
+	emitted *Call
 }
 
 type msgKey struct {
@@ -194,6 +202,11 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 		t.request(l, m, p)
 	} else {
 		t.response(l, m, p)
+	}
+	if l.ended && l.emitted == nil {
+		c := t.record(l)
+		l.emitted = &c
+		t.emit(c)
 	}
 	t.schedule(l)
 }
@@ -549,10 +562,22 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 	delete(t.legs, id)
 	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
 	t.stats.LegsEmitted++
+	c := t.record(l)
+	if l.emitted == nil || !reflect.DeepEqual(c, *l.emitted) {
+		t.emit(c)
+	}
+}
+
+// record returns the leg's record as it stands, with its ring figures.
+func (t *Tracker) record(l *leg) Call {
 	c := l.call
 	c.ByeAt = l.byeAt
+	if c.Transfer != nil {
+		tr := *c.Transfer
+		c.Transfer = &tr
+	}
 	t.measure(&c)
-	t.emit(c)
+	return c
 }
 
 // measure fills the ring figures (DESIGN.md "Call record").

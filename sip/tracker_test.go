@@ -42,7 +42,16 @@ func req(callID, method string, cseq uint32, fromCaller bool) Message {
 func runSteps(t *testing.T, cfg TrackerConfig, steps []step, end int) []Call {
 	t.Helper()
 	var out []Call
-	tr := NewTracker(cfg, func(c Call) { out = append(out, c) })
+	// Records are upserts by ID: keep the latest version of each.
+	tr := NewTracker(cfg, func(c Call) {
+		for i := range out {
+			if out[i].ID == c.ID {
+				out[i] = c
+				return
+			}
+		}
+		out = append(out, c)
+	})
 	for _, s := range steps {
 		m := s.m
 		tr.Handle(&m, pkt(s.ms))
@@ -237,5 +246,47 @@ func TestTrackerDirection(t *testing.T) {
 		if out[0].Direction != tc.dir || out[0].Operator != tc.op {
 			t.Errorf("%s→%s from %s: %s %q, want %s %q", tc.from, tc.to, tc.src, out[0].Direction, out[0].Operator, tc.dir, tc.op)
 		}
+	}
+}
+
+// TestTrackerEmitsAtEnd: a finished leg is emitted the moment it ends (so
+// the daemon stores it at once), and again only if a later message
+// changes it.
+func TestTrackerEmitsAtEnd(t *testing.T) {
+	var out []Call
+	tr := NewTracker(TrackerConfig{}, func(c Call) { out = append(out, c) })
+	for _, s := range []step{{0, inv("e", 1)}, {50, resp("e", 180, "INVITE", 1)}, {2000, resp("e", 200, "INVITE", 1)}, {9000, req("e", "BYE", 2, true)}} {
+		m := s.m
+		tr.Handle(&m, pkt(s.ms))
+	}
+	if len(out) != 1 || out[0].EndReason != EndCompleted {
+		t.Fatalf("not emitted at the BYE: %+v", out)
+	}
+	ok := resp("e", 200, "BYE", 2)
+	tr.Handle(&ok, pkt(9010))
+	tr.Advance(at(20000))
+	if len(out) != 1 {
+		t.Fatalf("re-emitted an unchanged record: %d emits", len(out))
+	}
+
+	out = nil
+	steps := []step{{0, inv("x", 1)}, {50, resp("x", 180, "INVITE", 1)}, {2000, resp("x", 200, "INVITE", 1)},
+		{5000, Message{IsRequest: true, Method: "REFER", CallID: "x", CSeq: 2, FromTag: "tt", ToTag: "ft", ReferToUser: "2002", Branch: "r"}},
+		{5010, resp("x", 202, "REFER", 2)}, {5100, req("x", "BYE", 3, false)}}
+	for _, s := range steps {
+		m := s.m
+		tr.Handle(&m, pkt(s.ms))
+	}
+	if len(out) != 1 || out[0].Transfer == nil || out[0].Transfer.CompletedAt != nil {
+		t.Fatalf("want one early record with a pending transfer: %+v", out)
+	}
+	notify := Message{IsRequest: true, Method: "NOTIFY", CallID: "x", CSeq: 4, FromTag: "ft", ToTag: "tt", Event: "refer", SipfragStatus: 200, Branch: "n"}
+	tr.Handle(&notify, pkt(5200))
+	tr.Advance(at(60000))
+	if len(out) != 2 || out[1].ID != out[0].ID || out[1].Transfer.Result != "200" || !out[1].Transfer.CompletedAt.Equal(at(5200)) {
+		t.Fatalf("want the record re-emitted with the transfer result: %+v", out)
+	}
+	if out[0].Transfer.Result != "" {
+		t.Fatal("the early record was modified after it was emitted")
 	}
 }

@@ -121,7 +121,7 @@ func checkGolden(t *testing.T, name string, calls []sip.Call) {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	for _, c := range sortedByInvite(calls) {
+	for _, c := range calls {
 		if err := enc.Encode(c); err != nil {
 			t.Fatal(err)
 		}
@@ -168,15 +168,4 @@ func checkGolden(t *testing.T, name string, calls []sip.Call) {
 			t.Errorf("%d records, golden has %d", len(gotRecs), len(wantRecs))
 		}
 	}
-}
-
-func sortedByInvite(calls []sip.Call) []sip.Call {
-	out := append([]sip.Call(nil), calls...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && (out[j].InviteAt.Before(out[j-1].InviteAt) ||
-			(out[j].InviteAt.Equal(out[j-1].InviteAt) && out[j].CallID < out[j-1].CallID)); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }

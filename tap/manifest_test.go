@@ -28,12 +28,12 @@ func replayFiles(t testing.TB, cfg sip.TrackerConfig, files ...string) ([]sip.Ca
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var calls []sip.Call
-	p := tap.NewPipeline(cfg, func(c sip.Call) { calls = append(calls, c) }, discard())
+	var col tap.Collector
+	p := tap.NewPipeline(cfg, col.Add, discard())
 	if err := tap.Replay(context.Background(), src, p); err != nil {
 		t.Fatal(err)
 	}
-	return calls, p.Stats()
+	return col.Calls(), p.Stats()
 }
 
 // manifestTime reads tshark's "seconds.micros" into a time; "" is zero.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/sip"
@@ -34,18 +33,12 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer src.Close()
 
-	var calls []sip.Call
-	p := tap.NewPipeline(cfg.TrackerConfig(), func(c sip.Call) { calls = append(calls, c) }, log)
+	var col tap.Collector
+	p := tap.NewPipeline(cfg.TrackerConfig(), col.Add, log)
 	if err := tap.Replay(ctx, src, p); err != nil {
 		return err
 	}
-	// DESIGN.md: ordered by invite_at (then Call-ID, for a stable order).
-	slices.SortStableFunc(calls, func(a, b sip.Call) int {
-		if c := a.InviteAt.Compare(b.InviteAt); c != 0 {
-			return c
-		}
-		return compareStrings(a.CallID, b.CallID)
-	})
+	calls := col.Calls()
 	if *asJSON {
 		return writeJSONLines(stdout, calls)
 	}
@@ -54,16 +47,6 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stderr, "%d frames, %d SIP messages, %d rejected, %d calls\n",
 		st.Decoder.Frames, st.SIPMessages, sum(st.SIPErrors), len(calls))
 	return nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func sum(m map[string]uint64) uint64 {
