@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,11 +50,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
+	// capture's errors name the interface and, for ErrPermission, say how
+	// to grant CAP_NET_RAW.
 	src, err := capture.OpenLive(cfg.Interface)
 	if err != nil {
-		if errors.Is(err, capture.ErrPermission) {
-			return fmt.Errorf("%w (run as root or grant CAP_NET_RAW: setcap cap_net_raw,cap_net_admin+ep switchtap)", err)
-		}
 		return err
 	}
 	store, err := storage.Open(cfg.DataDir, storage.WithLogger(log.With("component", "storage")))
