@@ -358,7 +358,12 @@ func (t *Tracker) request(l *leg, m *Message, p Packet) {
 		}
 		l.call.Transfer = &Transfer{Kind: kind, RequestedAt: at, Target: m.ReferToUser, ReplacesCallID: replaces}
 		l.referCSeq = m.CSeq
-		l.referFrom = m.FromUser
+		// RFC 3892: the transferee copies the REFER's Referred-By (or, when
+		// absent, names the transferor) into the new INVITE.
+		l.referFrom = m.ReferredByUser
+		if l.referFrom == "" {
+			l.referFrom = m.FromUser
+		}
 		l.transferDone = false
 	case "NOTIFY":
 		// RFC 3515 §2.4.5: progress of the REFER as a sipfrag status line.
@@ -620,15 +625,20 @@ func (t *Tracker) linkTransfer(nl *leg, m *Message, at time.Time) {
 		if at.Before(tr.RequestedAt) || at.Sub(tr.RequestedAt) > t.cfg.TransferWindow {
 			continue
 		}
+		targetMatch := tr.Target != "" && (tr.Target == m.RequestUser || tr.Target == m.ToUser)
+		referredBy := tr.Kind != "redirect" && m.ReferredByUser != "" && m.ReferredByUser == l.referFrom
 		score := 0
 		switch {
 		case m.Replaces != nil && tr.ReplacesCallID == m.Replaces.CallID:
 			score = 4
-		case tr.Target != "" && (tr.Target == m.RequestUser || tr.Target == m.ToUser):
+		case targetMatch && referredBy:
+			score = 3
+		case targetMatch:
 			score = 2
-			if m.ReferredByUser != "" && m.ReferredByUser == l.referFrom {
-				score = 3
-			}
+		case referredBy:
+			// The PBX may rewrite the target number; Referred-By still
+			// names the transferor.
+			score = 1
 		}
 		if score > bestScore || (score == bestScore && score > 0 && tr.RequestedAt.After(best.call.Transfer.RequestedAt)) {
 			best, bestScore = l, score

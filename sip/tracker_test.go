@@ -290,3 +290,65 @@ func TestTrackerEmitsAtEnd(t *testing.T) {
 		t.Fatal("the early record was modified after it was emitted")
 	}
 }
+
+func TestTrackerTransferLinks(t *testing.T) {
+	refer := func(id string, ms int, target, referredBy string) step {
+		return step{ms, Message{IsRequest: true, Method: "REFER", CallID: id, CSeq: 2, FromUser: "201", FromTag: "tt", ToTag: "ft", ReferToUser: target, ReferredByUser: referredBy, Branch: "r" + id}}
+	}
+	newLeg := func(id string, ms int, to, referredBy string) step {
+		m := inv(id, 1)
+		m.ToUser, m.RequestUser, m.ReferredByUser = to, to, referredBy
+		return step{ms, m}
+	}
+	answered := []step{{0, inv("A", 1)}, {10, resp("A", 180, "INVITE", 1)}, {2000, resp("A", 200, "INVITE", 1)}}
+	tests := []struct {
+		name  string
+		steps []step
+		want  string
+	}{
+		{"by Refer-To user", []step{refer("A", 5000, "2002", ""), newLeg("B", 5100, "2002", "")}, "B"},
+		{"by Referred-By with a rewritten target", []step{refer("A", 5000, "2002", "201"), newLeg("B", 5100, "8002", "201")}, "B"},
+		{"the first matching INVITE is linked", []step{refer("A", 5000, "2002", "201"), newLeg("X", 5050, "2002", ""), newLeg("B", 5100, "2002", "201")}, "X"},
+		{"not after the window", []step{refer("A", 5000, "2002", ""), newLeg("B", 5000+30001, "2002", "")}, ""},
+		{"not an unrelated INVITE", []step{refer("A", 5000, "2002", ""), newLeg("B", 5100, "2003", "")}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := runSteps(t, TrackerConfig{}, append(append([]step{}, answered...), tc.steps...), 90000)
+			for _, c := range calls {
+				if c.CallID != "A" {
+					continue
+				}
+				if c.Transfer == nil || c.Transfer.TargetCallID != tc.want {
+					t.Fatalf("transfer %+v, want target_call_id %q", c.Transfer, tc.want)
+				}
+				return
+			}
+			t.Fatal("no record for A")
+		})
+	}
+}
+
+// TestTrackerForkedEarlyDialogs: a proxy forks the INVITE (same Call-ID);
+// each branch rings with its own To-tag, the second answers, the proxy
+// CANCELs the first. One leg: ringing at the first 180, answered by the
+// 200, not abandoned.
+func TestTrackerForkedEarlyDialogs(t *testing.T) {
+	r1 := resp("F", 180, "INVITE", 1)
+	r1.ToTag = "fork1"
+	r2 := resp("F", 180, "INVITE", 1)
+	r2.ToTag, r2.Branch = "fork2", "b1x"
+	ok := resp("F", 200, "INVITE", 1)
+	ok.ToTag, ok.Branch = "fork2", "b1x"
+	cancel := req("F", "CANCEL", 1, true)
+	term := resp("F", 487, "INVITE", 1)
+	term.ToTag = "fork1"
+	calls := runSteps(t, TrackerConfig{}, []step{{0, inv("F", 1)}, {30, r1}, {40, r2}, {7000, ok}, {7001, cancel}, {7010, term}, {9000, req("F", "BYE", 2, true)}}, 20000)
+	if len(calls) != 1 {
+		t.Fatalf("%d records", len(calls))
+	}
+	c := calls[0]
+	if c.EndReason != EndCompleted || !c.RingingAt.Equal(at(30)) || !c.AnsweredAt.Equal(at(7000)) {
+		t.Fatalf("forked call %+v", c)
+	}
+}
