@@ -36,9 +36,14 @@ func LooksLikeSIP(b []byte) bool {
 		return false
 	}
 	line := bytes.TrimRight(b[i:i+nl], "\r \t")
-	// Any version is accepted here so that a wrong one is counted as a
+	// Any version, or none, is accepted here when the Request-URI is a
+	// SIP or tel URI, so that a broken request line is counted as a
 	// rejected SIP message rather than silently ignored.
-	return bytes.Contains(line, []byte(" SIP/"))
+	if bytes.Contains(line, []byte(" SIP/")) {
+		return true
+	}
+	uri := bytes.TrimLeft(line, " ")
+	return bytes.HasPrefix(uri, []byte("sip:")) || bytes.HasPrefix(uri, []byte("sips:")) || bytes.HasPrefix(uri, []byte("tel:"))
 }
 
 // isTokenChar reports whether c may appear in an RFC 3261 §25.1 token.

@@ -38,6 +38,8 @@ type DaemonConfig struct {
 	// Now is the wall clock (injected for tests); it only carries the
 	// capture clock forward between packets, never stamps an event.
 	Now func() time.Time
+	// StatsEvery is how often the counters are logged (0: never).
+	StatsEvery time.Duration
 }
 
 // Daemon captures live, tracks calls and stores each finished leg.
@@ -81,6 +83,10 @@ func (d *Daemon) Stats() Stats {
 	return d.p.Stats()
 }
 
+// KernelStats returns the kernel's counters of the live capture: packets
+// received by the filter and dropped for lack of buffer space.
+func (d *Daemon) KernelStats() (capture.LiveStats, error) { return d.src.Stats() }
+
 // Stored returns how many records have been written to the store.
 func (d *Daemon) Stored() uint64 {
 	d.storeM.Lock()
@@ -116,6 +122,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 
 	<-ctx.Done()
+	// The kernel's counters are read before the socket is closed.
+	d.logStats()
 	closeErr := d.src.Close()
 	wg.Wait()
 
@@ -160,6 +168,7 @@ func (d *Daemon) read(ctx context.Context) error {
 func (d *Daemon) tick(ctx context.Context) {
 	t := time.NewTicker(d.cfg.Tick)
 	defer t.Stop()
+	lastLog := d.cfg.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -170,8 +179,27 @@ func (d *Daemon) tick(ctx context.Context) {
 				d.p.Advance(d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall)))
 			}
 			d.mu.Unlock()
+			if now := d.cfg.Now(); d.cfg.StatsEvery > 0 && now.Sub(lastLog) >= d.cfg.StatsEvery {
+				lastLog = now
+				d.logStats()
+			}
 		}
 	}
+}
+
+// logStats logs the counters an administrator needs to trust the tap:
+// kernel drops, undecodable frames, rejected SIP, open and stored calls.
+func (d *Daemon) logStats() {
+	st := d.Stats()
+	k, err := d.src.Stats()
+	if err != nil {
+		d.log.Warn("kernel capture counters unavailable", "err", err)
+	}
+	d.log.Info("stats", "kernel_received", k.Received, "kernel_dropped", k.Dropped,
+		"frames", st.Decoder.Frames, "undecodable", st.Decoder.Undecodable,
+		"sip_messages", st.SIPMessages, "sip_errors", st.SIPErrors,
+		"calls_open", st.Tracker.Open, "calls_stored", d.Stored(),
+		"calls_dropped_full", st.Tracker.DroppedFull)
 }
 
 // write stores queued records in batches until the queue is closed. A

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/config"
@@ -67,7 +68,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 
-	d := tap.NewDaemon(tap.DaemonConfig{Tracker: cfg.TrackerConfig()}, src, store, log.With("component", "tap"))
+	d := tap.NewDaemon(tap.DaemonConfig{Tracker: cfg.TrackerConfig(), StatsEvery: 5 * time.Minute}, src, store, log.With("component", "tap"))
 	gcCtx, stopGC := context.WithCancel(context.Background())
 	gcDone := make(chan struct{})
 	go func() {
@@ -79,8 +80,6 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	err = d.Run(ctx)
 	stopGC()
 	<-gcDone
-	st := d.Stats()
-	log.Info("capture stopped", "calls_stored", d.Stored(), "frames", st.Decoder.Frames,
-		"sip_messages", st.SIPMessages, "sip_errors", st.SIPErrors)
+	log.Info("capture stopped", "calls_stored", d.Stored())
 	return err
 }
