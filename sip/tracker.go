@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,9 @@ type TrackerConfig struct {
 	// MaxCalls bounds the number of open legs; INVITEs beyond it are
 	// dropped and counted, so a flood cannot grow memory without bound.
 	MaxCalls int
+	// OnEvent, if set, is called with every change of a leg's state (for
+	// the alarm panel, the recorder, metrics).
+	OnEvent func(Event)
 }
 
 // DefaultTrackerConfig returns the defaults.
@@ -198,10 +202,15 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 		return
 	}
 	l.lastSeen = p.Time
+	wasEnded := l.ended
 	if m.IsRequest {
 		t.request(l, m, p)
 	} else {
 		t.response(l, m, p)
+	}
+	t.media(l, m, p.Time)
+	if l.ended && !wasEnded {
+		t.event(EventEnded, l, p.Time)
 	}
 	if l.ended && l.emitted == nil {
 		c := t.record(l)
@@ -264,7 +273,29 @@ func (t *Tracker) open(m *Message, p Packet) *leg {
 	l.seen = append(l.seen, msgKey{method: m.Method, cseq: m.CSeq, branch: m.Branch})
 	t.legs[m.CallID] = l
 	t.linkTransfer(l, m, p.Time)
+	t.event(EventOffered, l, p.Time)
 	return l
+}
+
+func (t *Tracker) event(kind EventKind, l *leg, at time.Time) {
+	if t.cfg.OnEvent != nil {
+		t.cfg.OnEvent(Event{Kind: kind, At: at, Call: &l.call})
+	}
+}
+
+// media reports an SDP body carried by a message of the leg.
+func (t *Tracker) media(l *leg, m *Message, at time.Time) {
+	if t.cfg.OnEvent == nil || len(m.Body) == 0 || !strings.HasPrefix(m.ContentType, "application/sdp") {
+		return
+	}
+	// A request is sent by the party its From names; a response by the
+	// other one (RFC 3261 §8.2.6.2: the response echoes the request's From).
+	fromCaller := m.FromTag == l.callerTag
+	if !m.IsRequest {
+		fromCaller = !fromCaller
+	}
+	t.cfg.OnEvent(Event{Kind: EventMedia, At: at, Call: &l.call, SDP: m.Body, FromCaller: fromCaller,
+		Early: !m.IsRequest && m.StatusCode < 200})
 }
 
 // RecordID returns the stable id of the record of a leg: the INVITE time
@@ -418,11 +449,13 @@ func (t *Tracker) inviteResponse(l *leg, m *Message, at time.Time) {
 		if l.call.AnsweredAt == nil && !l.ended && l.call.RingSource != "180" {
 			l.call.RingingAt = &at
 			l.call.RingSource = "180"
+			t.event(EventRinging, l, at)
 		}
 	case code == 183:
 		if l.call.AnsweredAt == nil && !l.ended && l.call.RingingAt == nil {
 			l.call.RingingAt = &at
 			l.call.RingSource = "183"
+			t.event(EventRinging, l, at)
 		}
 	case code < 200:
 	case code < 300:
@@ -436,6 +469,7 @@ func (t *Tracker) inviteResponse(l *leg, m *Message, at time.Time) {
 		l.ended, l.cancelled = false, false
 		l.call.EndedAt, l.call.EndReason, l.call.EndDetail, l.call.HangupBy = nil, EndUnknown, "", ""
 		l.call.AnsweredAt = &at
+		t.event(EventAnswered, l, at)
 	case l.call.AnsweredAt != nil || l.ended:
 	case code == 401 || code == 407:
 		l.challengedAt = &at
@@ -528,6 +562,7 @@ func (t *Tracker) Advance(now time.Time) {
 		case l.challengedAt != nil:
 			// The challenge was never answered with a new INVITE.
 			t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+			t.event(EventEnded, l, now)
 		default:
 			t.stats.TimedOut++
 			l.call.EndReason, l.call.EndDetail = EndUnknown, "timeout"
@@ -554,6 +589,7 @@ func (t *Tracker) Flush(now time.Time, detail string) {
 		if !l.ended {
 			if l.challengedAt != nil {
 				t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+				t.event(EventEnded, l, now)
 			} else {
 				l.call.EndReason, l.call.EndDetail = EndUnknown, detail
 			}
@@ -564,6 +600,10 @@ func (t *Tracker) Flush(now time.Time, detail string) {
 }
 
 func (t *Tracker) finish(id string, l *leg, now time.Time) {
+	if !l.ended {
+		// Closed without an end (timeout, shutdown, end of capture).
+		t.event(EventEnded, l, now)
+	}
 	delete(t.legs, id)
 	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
 	t.stats.LegsEmitted++

@@ -352,3 +352,40 @@ func TestTrackerForkedEarlyDialogs(t *testing.T) {
 		t.Fatalf("forked call %+v", c)
 	}
 }
+
+func TestTrackerEvents(t *testing.T) {
+	var got []string
+	cfg := TrackerConfig{OnEvent: func(e Event) {
+		s := fmt.Sprintf("%s@%d", e.Kind, e.At.Sub(t0).Milliseconds())
+		if e.Kind == EventMedia {
+			s += fmt.Sprintf(" caller=%v early=%v %s", e.FromCaller, e.Early, e.SDP)
+		}
+		got = append(got, s)
+	}}
+	withSDP := func(m Message, body string) Message {
+		m.ContentType, m.Body = "application/sdp", []byte(body)
+		return m
+	}
+	steps := []step{
+		{0, withSDP(inv("ev", 1), "offer")},
+		{10, resp("ev", 183, "INVITE", 1)},
+		{20, withSDP(resp("ev", 183, "INVITE", 1), "early")},
+		{900, resp("ev", 180, "INVITE", 1)},
+		{3000, withSDP(resp("ev", 200, "INVITE", 1), "answer")},
+		{9000, withSDP(req("ev", "INVITE", 2, false), "hold")},
+		{12000, req("ev", "BYE", 3, true)},
+	}
+	steps[2].m.Branch = "other-183" // a second 183, not a retransmission
+	runSteps(t, cfg, steps, 30000)
+	want := []string{
+		"offered@0", "media@0 caller=true early=false offer",
+		"ringing@10", "media@20 caller=false early=true early",
+		"ringing@900",
+		"answered@3000", "media@3000 caller=false early=false answer",
+		"media@9000 caller=false early=false hold",
+		"ended@12000",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events\n got %q\nwant %q", got, want)
+	}
+}
