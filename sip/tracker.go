@@ -52,6 +52,9 @@ type TrackerConfig struct {
 	// OnEvent, if set, is called with every change of a leg's state (for
 	// the alarm panel, the recorder, metrics).
 	OnEvent func(Event)
+	// OnClosed, if set, is called once per leg with its final record, when
+	// the leg is closed (emit may have seen earlier versions).
+	OnClosed func(Call)
 }
 
 // DefaultTrackerConfig returns the defaults.
@@ -610,6 +613,9 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 	c := t.record(l)
 	if l.emitted == nil || !reflect.DeepEqual(c, *l.emitted) {
 		t.emit(c)
+	}
+	if t.cfg.OnClosed != nil {
+		t.cfg.OnClosed(c)
 	}
 }
 

@@ -291,6 +291,16 @@ func TestTrackerEmitsAtEnd(t *testing.T) {
 	}
 }
 
+func TestTrackerOnClosedOncePerLeg(t *testing.T) {
+	closed := map[string]int{}
+	cfg := TrackerConfig{OnClosed: func(c Call) { closed[c.CallID]++ }}
+	steps := []step{{0, inv("a", 1)}, {10, resp("a", 486, "INVITE", 1)}, {20, inv("b", 1)}, {30, resp("b", 200, "INVITE", 1)}, {40, req("b", "BYE", 2, true)}, {50, inv("c", 1)}}
+	runSteps(t, cfg, steps, 100000)
+	if closed["a"] != 1 || closed["b"] != 1 || closed["c"] != 1 || len(closed) != 3 {
+		t.Fatalf("closed %v", closed)
+	}
+}
+
 func TestTrackerTransferLinks(t *testing.T) {
 	refer := func(id string, ms int, target, referredBy string) step {
 		return step{ms, Message{IsRequest: true, Method: "REFER", CallID: id, CSeq: 2, FromUser: "201", FromTag: "tt", ToTag: "ft", ReferToUser: target, ReferredByUser: referredBy, Branch: "r" + id}}
