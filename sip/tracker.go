@@ -55,6 +55,9 @@ type TrackerConfig struct {
 	// OnClosed, if set, is called once per leg with its final record, when
 	// the leg is closed (emit may have seen earlier versions).
 	OnClosed func(Call)
+	// Annotate, if set, may add to a record (its recording) each time one
+	// is taken to be emitted; now is the capture clock.
+	Annotate func(c *Call, now time.Time)
 }
 
 // DefaultTrackerConfig returns the defaults.
@@ -216,7 +219,7 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 		t.event(EventEnded, l, p.Time)
 	}
 	if l.ended && l.emitted == nil {
-		c := t.record(l)
+		c := t.record(l, p.Time)
 		l.emitted = &c
 		t.emit(c)
 	}
@@ -610,7 +613,7 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 	delete(t.legs, id)
 	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
 	t.stats.LegsEmitted++
-	c := t.record(l)
+	c := t.record(l, now)
 	if l.emitted == nil || !reflect.DeepEqual(c, *l.emitted) {
 		t.emit(c)
 	}
@@ -620,7 +623,7 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 }
 
 // record returns the leg's record as it stands, with its ring figures.
-func (t *Tracker) record(l *leg) Call {
+func (t *Tracker) record(l *leg, now time.Time) Call {
 	c := l.call
 	c.ByeAt = l.byeAt
 	if c.Transfer != nil {
@@ -628,6 +631,9 @@ func (t *Tracker) record(l *leg) Call {
 		c.Transfer = &tr
 	}
 	t.measure(&c)
+	if t.cfg.Annotate != nil {
+		t.cfg.Annotate(&c, now)
+	}
 	return c
 }
 

@@ -57,19 +57,29 @@ type Pipeline struct {
 	now     time.Time
 	expired time.Time
 	handle  func(*capture.Datagram)
+
+	rec       MediaRecorder
+	onEvent   []func(sip.Event)
+	onClosed  []func(sip.Call)
+	onAdvance []func(time.Time)
 }
 
-// NewPipeline returns a pipeline that calls out with every finished call
-// leg, in the order legs finish.
-func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger) *Pipeline {
+// NewPipeline returns a pipeline that calls out with every call record as
+// soon as its leg ends, and again if trailing messages change it (records
+// are upserts by ID).
+func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger, opts ...PipelineOption) *Pipeline {
 	p := &Pipeline{
 		log:     log,
 		dec:     capture.NewDecoder(),
 		parser:  sip.NewParser(),
-		tracker: sip.NewTracker(cfg, out),
 		framers: make(map[flowKey]*framer),
 		stats:   Stats{SIPErrors: make(map[string]uint64)},
 	}
+	for _, o := range opts {
+		o(p)
+	}
+	cfg.OnEvent, cfg.OnClosed, cfg.Annotate = p.event, p.closed, p.annotate
+	p.tracker = sip.NewTracker(cfg, out)
 	p.handle = p.datagram
 	return p
 }
@@ -94,6 +104,12 @@ func (p *Pipeline) Advance(now time.Time) {
 		p.now = now
 	}
 	p.tracker.Advance(p.now)
+	if p.rec != nil {
+		p.rec.Advance(p.now)
+	}
+	for _, fn := range p.onAdvance {
+		fn(p.now)
+	}
 	if p.now.Sub(p.expired) < expireEvery {
 		return
 	}
@@ -133,6 +149,9 @@ func (p *Pipeline) datagram(d *capture.Datagram) {
 	}
 	if !sip.LooksLikeSIP(d.Payload) {
 		p.stats.NonSIP++
+		if p.rec != nil {
+			p.rec.Packet(d)
+		}
 		return
 	}
 	p.message(d.Payload, d)

@@ -1,0 +1,79 @@
+package tap
+
+import (
+	"time"
+
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/sip"
+)
+
+// MediaRecorder records the audio of answered calls (package recorder).
+type MediaRecorder interface {
+	Media(callID string, at time.Time, fromCaller, early bool, sdp []byte)
+	Answered(callID, recordID string, at time.Time)
+	Packet(d *capture.Datagram) bool
+	End(callID string, at time.Time) *sip.Recording
+	Advance(now time.Time)
+}
+
+// PipelineOption adds a consumer of call events to a Pipeline.
+type PipelineOption func(*Pipeline)
+
+// WithRecorder sends SDP, answers, ends and every non-SIP UDP datagram to
+// r, and puts its result in each record's recording field.
+func WithRecorder(r MediaRecorder) PipelineOption {
+	return func(p *Pipeline) { p.rec = r }
+}
+
+// WithClosed calls fn with each leg's final record (for metrics).
+func WithClosed(fn func(sip.Call)) PipelineOption {
+	return func(p *Pipeline) { p.onClosed = append(p.onClosed, fn) }
+}
+
+// WithEvents calls fn with every tracker event, after the pipeline's own
+// consumers (recorder) have seen it.
+func WithEvents(fn func(sip.Event)) PipelineOption {
+	return func(p *Pipeline) { p.onEvent = append(p.onEvent, fn) }
+}
+
+// WithTicker calls fn each time the capture clock advances (for parts
+// driven by thresholds in capture time, such as the alarm).
+func WithTicker(fn func(now time.Time)) PipelineOption {
+	return func(p *Pipeline) { p.onAdvance = append(p.onAdvance, fn) }
+}
+
+func (p *Pipeline) event(e sip.Event) {
+	if p.rec != nil {
+		switch e.Kind {
+		case sip.EventMedia:
+			p.rec.Media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
+		case sip.EventAnswered:
+			p.rec.Answered(e.Call.CallID, e.Call.ID, e.At)
+		}
+	}
+	for _, fn := range p.onEvent {
+		fn(e)
+	}
+}
+
+// annotate ends the leg's recording when the leg has ended (or is being
+// closed) and puts the result in the record.
+func (p *Pipeline) annotate(c *sip.Call, now time.Time) {
+	if p.rec == nil || c.AnsweredAt == nil {
+		return
+	}
+	at := now
+	if c.EndedAt != nil {
+		at = *c.EndedAt
+	}
+	if c.EndedAt == nil && c.EndReason == sip.EndUnknown && c.EndDetail == "" {
+		return // still running: an early snapshot
+	}
+	c.Recording = p.rec.End(c.CallID, at)
+}
+
+func (p *Pipeline) closed(c sip.Call) {
+	for _, fn := range p.onClosed {
+		fn(c)
+	}
+}
