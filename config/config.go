@@ -33,6 +33,15 @@ type Config struct {
 	Ring          Ring           `yaml:"ring"`
 	Receptionists []Receptionist `yaml:"receptionists"`
 	Calls         Calls          `yaml:"calls"`
+	Metrics       Metrics        `yaml:"metrics"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the HTTP address of /metrics; empty turns it off. The
+	// default port 7060 stays clear of the exporters' 9100–9999 range,
+	// SIP (5060–5090), common RTP ranges and Linux's ephemeral ports.
+	Listen string `yaml:"listen"`
 }
 
 // Ring is the ring policy: a preset, optionally overridden key by key.
@@ -72,6 +81,7 @@ func Default() Config {
 			RingOn:   tc.Ring.On,
 			RingOff:  tc.Ring.Off,
 		},
+		Metrics: Metrics{Listen: ":7060"},
 		Calls: Calls{
 			SetupTimeout:   tc.SetupTimeout,
 			IdleTimeout:    tc.IdleTimeout,

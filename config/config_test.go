@@ -31,7 +31,7 @@ func TestDeployExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Default()
-	if c.Ring != d.Ring || c.Calls != d.Calls || c.DataDir != d.DataDir || c.LogLevel != d.LogLevel || len(c.Receptionists) != 0 {
+	if c.Ring != d.Ring || c.Calls != d.Calls || c.Metrics != d.Metrics || c.DataDir != d.DataDir || c.LogLevel != d.LogLevel || len(c.Receptionists) != 0 {
 		t.Fatalf("deploy example %+v differs from defaults %+v", c, d)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchtap/switchtap/capture"
@@ -40,6 +41,8 @@ type DaemonConfig struct {
 	Now func() time.Time
 	// StatsEvery is how often the counters are logged (0: never).
 	StatsEvery time.Duration
+	// Pipeline adds consumers (recorder, alarm, metrics) to the pipeline.
+	Pipeline []PipelineOption
 }
 
 // Daemon captures live, tracks calls and stores each finished leg.
@@ -53,6 +56,8 @@ type Daemon struct {
 	p        *Pipeline
 	lastPkt  time.Time
 	lastWall time.Time
+
+	running atomic.Bool
 
 	queue  chan sip.Call
 	stored sync.WaitGroup
@@ -72,7 +77,7 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 		cfg.Now = time.Now
 	}
 	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: make(chan sip.Call, cfg.QueueSize)}
-	d.p = NewPipeline(cfg.Tracker, func(c sip.Call) { d.queue <- c }, log)
+	d.p = NewPipeline(cfg.Tracker, func(c sip.Call) { d.queue <- c }, log, cfg.Pipeline...)
 	return d
 }
 
@@ -81,6 +86,21 @@ func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.p.Stats()
+}
+
+// Capturing reports whether the capture is running (not yet stopped or
+// failed).
+func (d *Daemon) Capturing() bool { return d.running.Load() }
+
+// Now returns the capture clock: the newest capture time carried forward
+// by the wall time since it was read.
+func (d *Daemon) Now() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lastPkt.IsZero() {
+		return d.cfg.Now()
+	}
+	return d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall))
 }
 
 // KernelStats returns the kernel's counters of the live capture: packets
@@ -111,9 +131,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	readErr := make(chan error, 1)
 	wg.Add(2)
+	d.running.Store(true)
 	go func() {
 		defer wg.Done()
 		defer cancel()
+		defer d.running.Store(false)
 		readErr <- d.read(ctx)
 	}()
 	go func() {

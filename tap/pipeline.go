@@ -35,6 +35,8 @@ type Stats struct {
 	Framers int
 	// FramersRefused counts SIP streams not framed because the table was full.
 	FramersRefused uint64
+	// LastSIP is the capture time of the newest SIP message parsed.
+	LastSIP time.Time
 }
 
 type flowKey struct{ src, dst netip.AddrPort }
@@ -190,6 +192,9 @@ func (p *Pipeline) message(b []byte, d *capture.Datagram) {
 		return
 	}
 	p.stats.SIPMessages++
+	if d.Time.After(p.stats.LastSIP) {
+		p.stats.LastSIP = d.Time
+	}
 	p.tracker.Handle(m, sip.Packet{
 		Time:      d.Time,
 		Src:       d.Src,
@@ -197,6 +202,16 @@ func (p *Pipeline) message(b []byte, d *capture.Datagram) {
 		Transport: d.Transport.String(),
 		VLAN:      d.VLAN,
 	})
+}
+
+// SIPErrorReasons lists the reasons SIP messages are rejected for, the
+// keys of Stats.SIPErrors, so metrics can show each at 0.
+func SIPErrorReasons() []string {
+	out := make([]string, 0, len(sipErrorReasons)+1)
+	for _, r := range sipErrorReasons {
+		out = append(out, r.reason)
+	}
+	return append(out, reasonOther)
 }
 
 // sipErrorReasons names the parse errors for counting.

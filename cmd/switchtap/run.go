@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/metrics"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/tap"
 )
@@ -30,6 +34,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+" if present)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir:)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log_level:)")
+	listen := fs.String("metrics-listen", "", `metrics address (overrides metrics.listen:; "off" disables)`)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +50,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *logLevel != "" {
 		cfg.LogLevel = *logLevel
+	}
+	switch *listen {
+	case "":
+	case "off":
+		cfg.Metrics.Listen = ""
+	default:
+		cfg.Metrics.Listen = *listen
 	}
 	if cfg.Interface == "" {
 		return fmt.Errorf("%w: run needs -i IFACE (or interface: in the config)", errUsage)
@@ -68,18 +80,88 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 
-	d := tap.NewDaemon(tap.DaemonConfig{Tracker: cfg.TrackerConfig(), StatsEvery: 5 * time.Minute}, src, store, log.With("component", "tap"))
-	gcCtx, stopGC := context.WithCancel(context.Background())
-	gcDone := make(chan struct{})
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Config{
+		Ring:               cfg.RingPolicy(),
+		Version:            version,
+		Operators:          operatorNames(cfg),
+		UndecodableReasons: []string{capture.ReasonTruncated, capture.ReasonMalformed, capture.ReasonUnsupportedLink},
+		SIPErrorReasons:    tap.SIPErrorReasons(),
+	})
+	if err != nil {
+		_ = src.Close()
+		return err
+	}
+
+	d := tap.NewDaemon(tap.DaemonConfig{
+		Tracker:    cfg.TrackerConfig(),
+		StatsEvery: 5 * time.Minute,
+		Pipeline:   []tap.PipelineOption{tap.WithClosed(m.ObserveCall)},
+	}, src, store, log.With("component", "tap"))
+	m.SetSnapshot(func() metrics.Snapshot { return snapshot(d, store) })
+
+	var wg sync.WaitGroup
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	wg.Add(1)
 	go func() {
-		defer close(gcDone)
-		_ = store.Run(gcCtx)
+		defer wg.Done()
+		if err := store.Run(bgCtx); err != nil {
+			log.Error("store maintenance", "err", err)
+		}
 	}()
-	log.Info("capture started", "iface", cfg.Interface, "data_dir", cfg.DataDir,
+	if cfg.Metrics.Listen != "" {
+		srv := metrics.NewServer(cfg.Metrics.Listen, metrics.Handler(reg), log.With("component", "metrics"))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Run(bgCtx); err != nil {
+				// Metrics are for watching the tap: their failure is loud
+				// but does not stop the recording of calls.
+				log.Error("metrics endpoint failed", "addr", cfg.Metrics.Listen, "err", err)
+			}
+		}()
+	}
+
+	log.Info("capture started", "iface", cfg.Interface, "data_dir", cfg.DataDir, "metrics", cfg.Metrics.Listen,
 		"max_rings", cfg.Ring.MaxRings, "ring_on", cfg.Ring.RingOn, "ring_off", cfg.Ring.RingOff)
 	err = d.Run(ctx)
-	stopGC()
-	<-gcDone
+	stopBG()
+	wg.Wait()
 	log.Info("capture stopped", "calls_stored", d.Stored())
 	return err
+}
+
+func operatorNames(cfg config.Config) []string {
+	names := make([]string, 0, len(cfg.Receptionists))
+	for _, r := range cfg.Receptionists {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// snapshot gathers the daemon's counters for a metrics scrape.
+func snapshot(d *tap.Daemon, store *storage.Store) metrics.Snapshot {
+	st := d.Stats()
+	s := metrics.Snapshot{
+		Frames:           st.Decoder.Frames,
+		Datagrams:        st.Decoder.Datagrams,
+		Undecodable:      st.Decoder.Undecodable,
+		SIPMessages:      st.SIPMessages,
+		SIPErrors:        st.SIPErrors,
+		CallsOpen:        st.Tracker.Open,
+		CallsDroppedFull: st.Tracker.DroppedFull,
+		CallsTimedOut:    st.Tracker.TimedOut,
+		CaptureUp:        d.Capturing(),
+		AlarmState:       metrics.AlarmIdle,
+		StatusLamp:       metrics.LampHealthy,
+	}
+	if k, err := d.KernelStats(); err == nil {
+		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped
+	}
+	if !st.LastSIP.IsZero() {
+		s.LastSIPSeconds = d.Now().Sub(st.LastSIP).Seconds()
+	}
+	ss := store.Stats()
+	s.StoreBytes = uint64(max(ss.LSMBytes+ss.VLogBytes+ss.WALBytes, 0))
+	return s
 }
