@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	Receptionists []Receptionist `yaml:"receptionists"`
 	Calls         Calls          `yaml:"calls"`
 	Metrics       Metrics        `yaml:"metrics"`
+	// Device is the alarm panel: lamps, buzzer, silence button, status
+	// lamp (package device).
+	Device device.Config `yaml:"device"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -82,6 +86,7 @@ func Default() Config {
 			RingOff:  tc.Ring.Off,
 		},
 		Metrics: Metrics{Listen: ":7060"},
+		Device:  device.DefaultConfig(),
 		Calls: Calls{
 			SetupTimeout:   tc.SetupTimeout,
 			IdleTimeout:    tc.IdleTimeout,
@@ -163,6 +168,9 @@ func (c Config) Validate() error {
 				return fmt.Errorf("receptionist %q: %w", r.Name, err)
 			}
 		}
+	}
+	if err := c.Device.Validate(); err != nil {
+		return fmt.Errorf("device: %w", err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

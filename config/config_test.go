@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestDeployExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Default()
+	if !reflect.DeepEqual(c.Device, d.Device) {
+		t.Fatalf("deploy example device %+v differs from defaults %+v", c.Device, d.Device)
+	}
 	if c.Ring != d.Ring || c.Calls != d.Calls || c.Metrics != d.Metrics || c.DataDir != d.DataDir || c.LogLevel != d.LogLevel || len(c.Receptionists) != 0 {
 		t.Fatalf("deploy example %+v differs from defaults %+v", c, d)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -58,6 +59,9 @@ type Daemon struct {
 	lastWall time.Time
 
 	running atomic.Bool
+	started time.Time
+	// fault holds the current fault ("" when none) for the status lamp.
+	fault atomic.Value
 
 	queue  chan sip.Call
 	stored sync.WaitGroup
@@ -68,7 +72,9 @@ type Daemon struct {
 // NewDaemon returns a daemon reading src and writing to store.
 func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Logger) *Daemon {
 	if cfg.Tick <= 0 {
-		cfg.Tick = 100 * time.Millisecond
+		// The alarm's thresholds are met within one tick of their capture
+		// time on a quiet line.
+		cfg.Tick = 10 * time.Millisecond
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
@@ -103,6 +109,32 @@ func (d *Daemon) Now() time.Time {
 	return d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall))
 }
 
+// Mute silences the alarm's buzzer for the calls ringing now.
+func (d *Daemon) Mute() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.p.Mute()
+}
+
+// AlarmPanel returns the alarm panel's state.
+func (d *Daemon) AlarmPanel() device.PanelState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.p.AlarmPanel()
+}
+
+// Health says what the status lamp shows: a fault (the store cannot be
+// written), or when SIP was last seen, on the capture clock.
+func (d *Daemon) Health() device.Health {
+	d.mu.Lock()
+	h := device.Health{LastSIP: d.p.stats.LastSIP, Started: d.started}
+	d.mu.Unlock()
+	if f, ok := d.fault.Load().(string); ok {
+		h.Fault = f
+	}
+	return h
+}
+
 // KernelStats returns the kernel's counters of the live capture: packets
 // received by the filter and dropped for lack of buffer space.
 func (d *Daemon) KernelStats() (capture.LiveStats, error) { return d.src.Stats() }
@@ -132,6 +164,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	wg.Add(2)
 	d.running.Store(true)
+	d.mu.Lock()
+	d.started = d.cfg.Now()
+	d.mu.Unlock()
 	go func() {
 		defer wg.Done()
 		defer cancel()
@@ -257,6 +292,7 @@ func (d *Daemon) put(batch []sip.Call) error {
 		// Not the run context: records must still be written during
 		// shutdown.
 		if err = d.store.PutCalls(context.Background(), batch); err == nil {
+			d.fault.Store("")
 			d.storeM.Lock()
 			d.nStore += uint64(len(batch))
 			d.storeM.Unlock()
@@ -266,6 +302,7 @@ func (d *Daemon) put(batch []sip.Call) error {
 			return nil
 		}
 		d.log.Error("store write failed, retrying", "records", len(batch), "err", err)
+		d.fault.Store("store: " + err.Error())
 		time.Sleep(time.Second)
 	}
 	return fmt.Errorf("store %d records: %w", len(batch), err)

@@ -51,6 +51,9 @@ func (p *Pipeline) event(e sip.Event) {
 			p.rec.Answered(e.Call.CallID, e.Call.ID, e.At)
 		}
 	}
+	if p.alarm != nil {
+		p.alarmEdges(p.alarm.Event(e))
+	}
 	for _, fn := range p.onEvent {
 		fn(e)
 	}

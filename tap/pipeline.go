@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -61,6 +62,8 @@ type Pipeline struct {
 	handle  func(*capture.Datagram)
 
 	rec       MediaRecorder
+	alarm     AlarmPolicy
+	onAlarm   func([]device.Edge, device.PanelState)
 	onEvent   []func(sip.Event)
 	onClosed  []func(sip.Call)
 	onAdvance []func(time.Time)
@@ -108,6 +111,9 @@ func (p *Pipeline) Advance(now time.Time) {
 	p.tracker.Advance(p.now)
 	if p.rec != nil {
 		p.rec.Advance(p.now)
+	}
+	if p.alarm != nil {
+		p.alarmEdges(p.alarm.Advance(p.now))
 	}
 	for _, fn := range p.onAdvance {
 		fn(p.now)

@@ -22,10 +22,13 @@ const usage = `switchtap — SIP call tap for a switchboard mirror port
 
 usage:
   switchtap run -i IFACE [--config FILE] [--data-dir DIR]   capture and record calls (daemon)
-  switchtap replay [--json] [--config FILE] FILE...         run pcap/pcapng files through the same pipeline
+  switchtap replay [--json|--alarms] [--config FILE] FILE... run pcap/pcapng files through the same pipeline
   switchtap calls [--from DATE] [--to DATE] [--json]        list stored call records
+  switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
   switchtap version                                         print the version
 `
+
+const configDefaultHint = "/etc/switchtap/switchtap.yaml if present"
 
 // errUsage marks a command-line mistake (exit status 2).
 var errUsage = errors.New("usage")
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReplay(ctx, rest, stdout, stderr)
 	case "calls":
 		return cmdCalls(ctx, rest, stdout, stderr)
+	case "device":
+		return cmdDevice(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "switchtap", version)
 		return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/tap"
 )
@@ -14,6 +15,7 @@ import (
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", stderr)
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
+	alarms := fs.Bool("alarms", false, "print the alarm panel's edges (warning, alarm, clear) as JSON Lines instead")
 	cfgPath := fs.String("config", "", "configuration file (defaults apply without one)")
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -34,9 +36,30 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer src.Close()
 
 	var col tap.Collector
-	p := tap.NewPipeline(cfg.TrackerConfig(), col.Add, log)
+	var edges []device.Edge
+	opts := []tap.PipelineOption{}
+	if *alarms {
+		opts = append(opts, tap.WithAlarm(device.NewPolicy(alarmPolicyConfig(cfg)), func(es []device.Edge, _ device.PanelState) {
+			for _, e := range es {
+				// A mute needs the button: it never happens in a replay.
+				if e.State != device.EdgeMuted {
+					edges = append(edges, e)
+				}
+			}
+		}))
+	}
+	p := tap.NewPipeline(cfg.TrackerConfig(), col.Add, log, opts...)
 	if err := tap.Replay(ctx, src, p); err != nil {
 		return err
+	}
+	if *alarms {
+		enc := json.NewEncoder(stdout)
+		for _, e := range edges {
+			if err := enc.Encode(e); err != nil {
+				return fmt.Errorf("write json: %w", err)
+			}
+		}
+		return nil
 	}
 	calls := col.Calls()
 	if *asJSON {

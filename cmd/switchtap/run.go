@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/metrics"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/tap"
@@ -93,15 +94,47 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	panel, button, err := device.Open(cfg.Device, log.With("component", "panel"))
+	if err != nil {
+		_ = src.Close()
+		return fmt.Errorf("alarm panel: %w", err)
+	}
+	driver := device.NewDriver(panel, device.WithLogger(log.With("component", "panel")))
+	policy := device.NewPolicy(alarmPolicyConfig(cfg))
+	alarmLog := log.With("component", "alarm")
+	onEdges := func(edges []device.Edge, ps device.PanelState) {
+		for _, e := range edges {
+			alarmLog.Info("alarm edge", "at", e.At, "call_id", e.CallID, "state", e.State,
+				"panel", e.Panel, "buzzer", e.Buzzer, "operator", e.Operator)
+		}
+		driver.Show(ps)
+	}
+
 	d := tap.NewDaemon(tap.DaemonConfig{
 		Tracker:    cfg.TrackerConfig(),
 		StatsEvery: 5 * time.Minute,
-		Pipeline:   []tap.PipelineOption{tap.WithClosed(m.ObserveCall)},
+		Pipeline: []tap.PipelineOption{
+			tap.WithClosed(m.ObserveCall),
+			tap.WithAlarm(policy, onEdges),
+		},
 	}, src, store, log.With("component", "tap"))
-	m.SetSnapshot(func() metrics.Snapshot { return snapshot(d, store) })
+	m.SetSnapshot(func() metrics.Snapshot { return snapshot(d, store, cfg) })
 
 	var wg sync.WaitGroup
 	bgCtx, stopBG := context.WithCancel(context.Background())
+	// The panel outlives the capture by a moment so that it is switched
+	// off last, after the final records are stored.
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := driver.Run(bgCtx); err != nil {
+			log.Error("alarm panel", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		watchPanel(bgCtx, d, driver, button, cfg.Device.NoSIPAfter)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -131,6 +164,37 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
+func alarmPolicyConfig(cfg config.Config) device.PolicyConfig {
+	return device.PolicyConfig{
+		Ring:       cfg.RingPolicy(),
+		Watch:      device.WatchFor(len(cfg.Receptionists)),
+		MaxRinging: cfg.Device.MaxRinging,
+	}
+}
+
+// watchPanel keeps the status lamp current and turns silence-button
+// presses into mutes, until ctx is done.
+func watchPanel(ctx context.Context, d *tap.Daemon, driver *device.Driver, button device.Button, noSIPAfter time.Duration) {
+	var presses <-chan time.Time
+	if button != nil {
+		presses = button.Events()
+		defer button.Close()
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	driver.SetStatus(d.Health().Status(d.Now(), noSIPAfter))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-presses:
+			d.Mute()
+		case <-t.C:
+			driver.SetStatus(d.Health().Status(d.Now(), noSIPAfter))
+		}
+	}
+}
+
 func operatorNames(cfg config.Config) []string {
 	names := make([]string, 0, len(cfg.Receptionists))
 	for _, r := range cfg.Receptionists {
@@ -140,7 +204,7 @@ func operatorNames(cfg config.Config) []string {
 }
 
 // snapshot gathers the daemon's counters for a metrics scrape.
-func snapshot(d *tap.Daemon, store *storage.Store) metrics.Snapshot {
+func snapshot(d *tap.Daemon, store *storage.Store, cfg config.Config) metrics.Snapshot {
 	st := d.Stats()
 	s := metrics.Snapshot{
 		Frames:           st.Decoder.Frames,
@@ -152,8 +216,18 @@ func snapshot(d *tap.Daemon, store *storage.Store) metrics.Snapshot {
 		CallsDroppedFull: st.Tracker.DroppedFull,
 		CallsTimedOut:    st.Tracker.TimedOut,
 		CaptureUp:        d.Capturing(),
-		AlarmState:       metrics.AlarmIdle,
-		StatusLamp:       metrics.LampHealthy,
+	}
+	ps := d.AlarmPanel()
+	s.CallsRinging = ps.Ringing
+	s.AlarmState = ps.Level.String()
+	s.Muted = ps.Level == device.LevelAlarm && !ps.Buzzer
+	switch d.Health().Status(d.Now(), cfg.Device.NoSIPAfter) {
+	case device.StatusFault:
+		s.StatusLamp = metrics.LampFault
+	case device.StatusNoSIP:
+		s.StatusLamp = metrics.LampNoSIP
+	default:
+		s.StatusLamp = metrics.LampHealthy
 	}
 	if k, err := d.KernelStats(); err == nil {
 		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped

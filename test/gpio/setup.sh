@@ -11,10 +11,22 @@ export DEBIAN_FRONTEND=noninteractive
 
 updated=0
 apt_update() {
-	if [ "$updated" = 0 ]; then
-		apt-get update -qq
-		updated=1
+	if [ "$updated" = 1 ]; then
+		return
 	fi
+	# A mirror caught mid-sync fails an index now and then: retry.
+	local try
+	for try in 1 2; do
+		if apt-get update -qq; then
+			updated=1
+			return
+		fi
+		echo "setup.sh: apt-get update failed (try $try), retrying" >&2
+		sleep 5
+	done
+	# apt keeps the indexes it did fetch; a kernel from another suite will do.
+	echo "setup.sh: continuing with the indexes apt has" >&2
+	updated=1
 }
 
 # Host tools: qemu-system-arm provides both qemu-system-arm and
@@ -51,8 +63,8 @@ fetch() {
 	fi
 	local work
 	work="$(mktemp -d)"
-	trap 'rm -rf "$work"' RETURN
-	(cd "$work" && apt-get download -qq "$image:$arch" "busybox-static:$arch" >/dev/null)
+	chmod 755 "$work" # apt-get download drops privileges to _apt
+	(cd "$work" && apt-get download -qq -o APT::Sandbox::User=root "$image:$arch" "busybox-static:$arch" >/dev/null)
 	mkdir -p "$work/root" "$dir"
 	for deb in "$work"/*.deb; do
 		dpkg-deb -x "$deb" "$work/root"
@@ -62,6 +74,7 @@ fetch() {
 	cp "$vmlinuz" "$dir/vmlinuz.tmp" && mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
 	cp "$work/root/bin/busybox" "$dir/busybox.tmp" && mv "$dir/busybox.tmp" "$dir/busybox"
 	basename "$vmlinuz" >"$dir/kernel-version"
+	rm -rf "$work"
 	echo "setup.sh: $arch: $(cat "$dir/kernel-version"), busybox-static"
 }
 
