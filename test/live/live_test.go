@@ -101,7 +101,7 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 		t.Fatalf("switchtap run: %v", err)
 	}
 
-	placeCall(ctx, t, root, dir, topo)
+	placeCall(ctx, t, root, dir, topo, "uas.xml")
 
 	// Let the last frames reach both readers before stopping them.
 	time.Sleep(time.Second)
@@ -143,14 +143,15 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 	checkRecord(t, "replay", replay, want)
 }
 
-// placeCall runs the SIPp UAS in the callee namespace and the UAC in the
-// caller namespace for one call, and requires both to succeed.
-func placeCall(ctx context.Context, t *testing.T, root, dir string, topo topology) {
+// placeCall runs the SIPp UAS scenario uasXML (in test/sipp) in the callee
+// namespace and the UAC in the caller namespace for one call, and requires
+// both to succeed.
+func placeCall(ctx context.Context, t *testing.T, root, dir string, topo topology, uasXML string) {
 	t.Helper()
 
 	sippDir := filepath.Join(root, "test", "sipp")
 	uas := startIn(ctx, t, topo.calleeNS, dir, "sipp uas",
-		"sipp", "-sf", filepath.Join(sippDir, "uas.xml"), "-i", calleeIP, "-p", sipPort,
+		"sipp", "-sf", filepath.Join(sippDir, uasXML), "-i", calleeIP, "-p", sipPort,
 		"-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin")
 	waitUDPListen(ctx, t, topo.calleeNS, sipPort, uas)
 
