@@ -100,11 +100,20 @@ type Transfer struct {
 
 // Recording describes the audio recorded for a leg (filled by the recorder).
 type Recording struct {
-	File            string           `json:"file"`
-	DurationSeconds float64          `json:"duration_seconds"`
-	Caller          *StreamRecording `json:"caller,omitempty"`
-	Callee          *StreamRecording `json:"callee,omitempty"`
-	NotRecordable   string           `json:"not_recordable,omitempty"`
+	// File is the WAV, relative to the recordings directory
+	// (YYYY/MM/DD/<id>.wav); empty when the leg was not recordable.
+	File            string  `json:"file"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// Caller is the left channel (sent by the side that sent the INVITE),
+	// Callee the right one.
+	Caller *StreamRecording `json:"caller,omitempty"`
+	Callee *StreamRecording `json:"callee,omitempty"`
+	// NotRecordable says why there is no (complete) WAV: "encrypted
+	// (SRTP)", "codec G729", "no audio stream", "disk floor"...
+	NotRecordable string `json:"not_recordable,omitempty"`
+	// Pcap is the leg's RTP kept as a capture file (relative path) when it
+	// could not be decoded, so it can still be opened in Wireshark.
+	Pcap string `json:"pcap,omitempty"`
 }
 
 // StreamRecording gives the figures of one direction of a recording.
@@ -112,4 +121,25 @@ type StreamRecording struct {
 	Codec   string `json:"codec"`
 	Packets int    `json:"packets"`
 	Lost    int    `json:"lost"`
+	// Late counts packets that came after their place was written;
+	// Duplicates counts copies dropped.
+	Late       int `json:"late"`
+	Duplicates int `json:"duplicates"`
+	// Bad counts packets that were not valid RTP, Undecodable those in a
+	// payload type that is not audio we can decode, Resyncs the timestamp
+	// jumps re-placed on capture time.
+	Bad         int `json:"bad,omitempty"`
+	Undecodable int `json:"undecodable,omitempty"`
+	Resyncs     int `json:"resyncs,omitempty"`
+	// DTMF are the RFC 4733 telephone events sent in this direction.
+	DTMF []DTMF `json:"dtmf,omitempty"`
+}
+
+// DTMF is one RFC 4733 telephone event.
+type DTMF struct {
+	// At is the capture time of the event's first packet.
+	At time.Time `json:"at"`
+	// Digit is "0"–"9", "*", "#", "A"–"D", or "E<n>" for other events.
+	Digit           string  `json:"digit"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }

@@ -1,0 +1,629 @@
+// Package recorder writes both directions of every answered call leg to a
+// stereo WAV file: left is the audio the caller (the side that sent the
+// INVITE) sent, right the audio of the answering side, 8 kHz, both aligned
+// on capture time from the answer to the end.
+//
+// RTP is tied to a leg by the SDP offer/answer (RFC 3264): each side's SDP
+// says where it receives, so RTP toward the callee's address is the
+// caller's audio. Flows are keyed by destination first and their source is
+// learned (symmetric RTP, RFC 4961). Each 5-tuple is rebuilt on its own
+// timeline (RFC 3550 A.1 sequence unwrap, a small reorder window, loss and
+// DTX as silence) and the two channels are interleaved into the file as the
+// capture clock advances, so memory per leg is bounded. Audio is stored as
+// G.711 when both directions use the same law, else as 16-bit PCM.
+//
+// Encrypted (SRTP) legs and codecs we cannot decode get no WAV: the call
+// record says why, and the leg's RTP is kept as a pcap.
+package recorder
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/sip/sdp"
+)
+
+// Defaults of Config.
+const (
+	DefaultStreamTimeout = 60 * time.Second
+	DefaultMaxJump       = 5 * time.Second
+	DefaultReorderWindow = 8
+	// DefaultBufferFrames is how far (1 s) one channel may run ahead of the
+	// file before the other is written as silence.
+	DefaultBufferFrames = sampleRate
+	// maxEnded bounds the results kept for a second End.
+	maxEnded = 4096
+	// scanEvery is the capture-time period of the stream timeout scan.
+	scanEvery = time.Second
+	// diskEvery is the wall-clock period of the free-space check.
+	diskEvery = 10 * time.Second
+)
+
+// Reasons a leg is not recordable, as the call record shows them.
+const (
+	ReasonDiskFloor     = "disk floor"
+	ReasonDiskTruncated = "disk floor (truncated)"
+	ReasonWriteError    = "write error"
+)
+
+// Config configures a Recorder.
+type Config struct {
+	// Dir is the root of the recordings; files are DIR/YYYY/MM/DD/<id>.wav.
+	Dir string
+	// StreamTimeout closes a stream silent this long (capture time).
+	StreamTimeout time.Duration
+	// MaxJump caps RTP timestamp jumps: larger ones resynchronise the
+	// stream on capture time.
+	MaxJump time.Duration
+	// ReorderWindow is the number of packets held to reorder per stream.
+	ReorderWindow int
+	// BufferFrames is how many frames a channel may run ahead of the file.
+	BufferFrames int
+	// PCM forces 16-bit PCM files even when both directions are G.711 of
+	// the same law.
+	PCM bool
+	// MinFreeBytes is the free-space floor: below it no audio is written.
+	MinFreeBytes uint64
+	// MaxTotalBytes and MaxAge bound the recordings kept (Sweep); 0 means
+	// no bound.
+	MaxTotalBytes uint64
+	MaxAge        time.Duration
+	// Now is the wall clock, used only for disk checks and retention,
+	// never to place audio. Default time.Now.
+	Now func() time.Time
+}
+
+// Side gives the figures of one direction that the call record does not
+// (yet) carry.
+type Side struct {
+	Codec       string  `json:"codec"`
+	Packets     uint64  `json:"packets"`
+	Lost        uint64  `json:"lost"`
+	Late        uint64  `json:"late"`
+	Duplicates  uint64  `json:"duplicates"`
+	Bad         uint64  `json:"bad"`
+	Undecodable uint64  `json:"undecodable"`
+	Resyncs     uint64  `json:"resyncs"`
+	Streams     int     `json:"streams"`
+	Digits      []Digit `json:"digits,omitempty"`
+}
+
+// Result is what the recorder knows of a leg once it ended.
+type Result struct {
+	// Recording is the call record's recording object.
+	Recording sip.Recording
+	// Pcap is the path (relative to Dir) of the RTP kept instead of a WAV.
+	Pcap string
+	// Caller and Callee are the directions (left and right channel).
+	Caller, Callee Side
+	// LateSamples counts samples that came after their frames were written.
+	LateSamples uint64
+}
+
+// Recorder records the audio of answered legs. Its methods may be called
+// from several goroutines; the pipeline calls them in capture order.
+type Recorder struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	legs     map[string]*leg
+	expect   map[netip.AddrPort]expectation
+	ended    map[string]*Result
+	endOrder []string
+	pkt      rtp.Packet
+	stats    Stats
+	scanned  time.Time
+	diskAt   time.Time
+	floor    bool
+}
+
+// New returns a recorder writing under cfg.Dir (created with mode 0700).
+func New(cfg Config, log *slog.Logger) (*Recorder, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("%w: no directory", ErrConfig)
+	}
+	if cfg.StreamTimeout <= 0 {
+		cfg.StreamTimeout = DefaultStreamTimeout
+	}
+	if cfg.MaxJump <= 0 {
+		cfg.MaxJump = DefaultMaxJump
+	}
+	if cfg.ReorderWindow <= 0 {
+		cfg.ReorderWindow = DefaultReorderWindow
+	}
+	if cfg.BufferFrames < 2*maxPayload {
+		cfg.BufferFrames = max(cfg.BufferFrames, DefaultBufferFrames)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r := &Recorder{
+		cfg:    cfg,
+		log:    log,
+		legs:   make(map[string]*leg),
+		expect: make(map[netip.AddrPort]expectation),
+		ended:  make(map[string]*Result),
+	}
+	r.checkDisk()
+	return r, nil
+}
+
+// Media takes one SDP body of a leg, in capture order: fromCaller says the
+// caller sent it, early that it came in a provisional response. Every SDP
+// re-keys the sender's receive address (re-INVITE, UPDATE, hold).
+func (r *Recorder) Media(callID string, at time.Time, fromCaller, early bool, body []byte) {
+	sess, err := sdp.Parse(body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.stats.BadSDP++
+		r.log.Debug("sdp not usable", "call_id", callID, "err", err)
+		return
+	}
+	if _, done := r.ended[callID]; done {
+		return
+	}
+	l := r.leg(callID)
+	s, channel := &l.callee, left
+	if fromCaller {
+		s, channel = &l.caller, right
+	}
+	s.sess, s.audio = sess, firstAudio(sess)
+	if e, ok := r.expect[s.key]; ok && e.leg == l && !e.learned {
+		delete(r.expect, s.key)
+	}
+	s.key = netip.AddrPort{}
+	if s.audio != nil && s.audio.Addr.IsValid() && !s.audio.Addr.IsUnspecified() {
+		// RTP toward this side's address is what the other side sends.
+		s.key = s.audio.RTPAddr()
+		r.expect[s.key] = expectation{leg: l, channel: channel}
+	}
+	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
+	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
+	_ = early // early SDP keys the flow; its RTP is counted, not recorded.
+	_ = at
+	if l.answered && !l.started {
+		r.start(l)
+	}
+}
+
+func pick(a, b *sdp.Media) *sdp.Media {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func (r *Recorder) leg(callID string) *leg {
+	l := r.legs[callID]
+	if l == nil {
+		l = &leg{callID: callID}
+		l.tables[left], l.tables[right] = defaultTable(), defaultTable()
+		r.legs[callID] = l
+	}
+	return l
+}
+
+// Answered starts the recorded span of the leg at capture time at; recordID
+// names the file.
+func (r *Recorder) Answered(callID, recordID string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, done := r.ended[callID]; done {
+		return
+	}
+	l := r.leg(callID)
+	if l.answered {
+		return
+	}
+	l.answered, l.answerAt, l.recordID = true, at, recordID
+	if l.caller.sess != nil || l.callee.sess != nil {
+		r.start(l)
+	}
+}
+
+// start opens the leg's WAV, or its pcap when the audio cannot be decoded.
+func (r *Recorder) start(l *leg) {
+	l.started = true
+	reason, k := l.refusal()
+	if reason == "" && r.floor {
+		reason = ReasonDiskFloor
+	}
+	l.notRec = reason
+	if reason == ReasonDiskFloor || reason == "no audio stream" {
+		r.stats.NotRecordable++
+		return
+	}
+	day := l.answerAt.UTC()
+	rel := filepath.Join(day.Format("2006"), day.Format("01"), day.Format("02"))
+	if err := os.MkdirAll(filepath.Join(r.cfg.Dir, rel), 0o700); err != nil {
+		r.writeFailed(l, err)
+		return
+	}
+	name := safeName(l.recordID, l.callID)
+	if reason != "" {
+		r.stats.NotRecordable++
+		l.relPath = filepath.Join(rel, name+".pcap")
+		p, err := createPcap(filepath.Join(r.cfg.Dir, l.relPath))
+		if err != nil {
+			r.writeFailed(l, err)
+			return
+		}
+		l.pcap = p
+		return
+	}
+	l.codecs = [2]kind{k, k}
+	l.relPath = filepath.Join(rel, name+".wav")
+	f := fileFormat(k, k, r.cfg.PCM)
+	w, err := createWAV(filepath.Join(r.cfg.Dir, l.relPath), f)
+	if err != nil {
+		r.writeFailed(l, err)
+		return
+	}
+	l.mix = newMixer(w, f, r.cfg.BufferFrames)
+}
+
+func (r *Recorder) writeFailed(l *leg, err error) {
+	r.stats.WriteErrors++
+	l.notRec = ReasonWriteError
+	r.log.Warn("recording not written", "call_id", l.callID, "err", err)
+}
+
+// safeName keeps the record id usable as a file name.
+func safeName(id, fallback string) string {
+	if id == "" {
+		id = fallback
+	}
+	b := []byte(id)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' && i > 0
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+// Packet takes a UDP datagram that is not SIP. It reports whether the
+// datagram belongs to an expected stream; for others it returns fast,
+// without allocating.
+func (r *Recorder) Packet(d *capture.Datagram) bool {
+	if d.Transport != capture.UDP {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.expect[d.Dst]
+	if !ok {
+		return false
+	}
+	r.stats.Matched++
+	l := e.leg
+	switch {
+	case !l.started:
+		l.early++
+		r.stats.Early++
+		return true
+	case l.pcap != nil:
+		if err := l.pcap.write(d); err != nil {
+			r.stats.WriteErrors++
+		}
+		return true
+	case l.mix == nil:
+		return true
+	}
+	p := d.Payload
+	if len(p) < 12 || p[0]>>6 != 2 {
+		// pion does not check the version (RFC 3550 §5.1: V=2).
+		r.stats.BadRTP++
+		return true
+	}
+	if p[1] >= 192 && p[1] <= 223 {
+		// RTCP multiplexed on the RTP port (RFC 5761 §4).
+		r.stats.RTCP++
+		return true
+	}
+	if err := r.pkt.Unmarshal(p); err != nil {
+		r.stats.BadRTP++
+		return true
+	}
+	fl := r.flow(l, d, e.channel)
+	if fl == nil {
+		return true
+	}
+	if fl.closed {
+		fl.closed = false
+		r.stats.StreamsOpen++
+	}
+	fl.st.push(d.Time, &r.pkt.Header, r.pkt.Payload)
+	l.last = d.Time
+	r.stats.Packets++
+	return true
+}
+
+// flow returns the leg's flow of the datagram's 5-tuple, creating it and
+// learning its source as the address of the other direction.
+func (r *Recorder) flow(l *leg, d *capture.Datagram, channel int) *flow {
+	for _, f := range l.flows {
+		if f.src == d.Src && f.dst == d.Dst {
+			return f
+		}
+	}
+	if len(l.flows) >= maxStreams {
+		r.stats.StreamsRefused++
+		return nil
+	}
+	f := &flow{src: d.Src, dst: d.Dst, channel: channel}
+	f.st = newStream(l.answerAt, r.cfg.MaxJump, r.cfg.ReorderWindow, &l.tables[channel], l.mix.channel(channel), &l.dtmf[channel])
+	l.flows = append(l.flows, f)
+	r.stats.StreamsOpen++
+	if _, ok := r.expect[d.Src]; !ok {
+		// Symmetric RTP (RFC 4961): the peer sends back to where this
+		// flow comes from, which NAT may have changed from the SDP.
+		r.expect[d.Src] = expectation{leg: l, channel: 1 - channel, learned: true}
+		l.learned = append(l.learned, d.Src)
+	}
+	return f
+}
+
+// Advance moves the capture clock to now: streams silent for StreamTimeout
+// are closed. It also checks the free space now and then (wall clock).
+func (r *Recorder) Advance(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if wall := r.cfg.Now(); wall.Sub(r.diskAt) >= diskEvery || wall.Before(r.diskAt) {
+		r.checkDiskLocked()
+	}
+	if now.Sub(r.scanned) < scanEvery {
+		return
+	}
+	r.scanned = now
+	for _, l := range r.legs {
+		for _, f := range l.flows {
+			if !f.closed && now.Sub(f.st.lastSeen) > r.cfg.StreamTimeout {
+				f.st.drain()
+				f.closed = true
+				r.stats.StreamsOpen--
+				r.stats.StreamsTimedOut++
+			}
+		}
+	}
+}
+
+// End closes the leg's recording at capture time at and returns its
+// recording object: nil if the leg was never answered or had no SDP. A
+// second call returns the same result.
+func (r *Recorder) End(callID string, at time.Time) *sip.Recording {
+	res := r.EndResult(callID, at)
+	if res == nil {
+		return nil
+	}
+	rec := res.Recording
+	return &rec
+}
+
+// EndResult is End returning everything known of the leg.
+func (r *Recorder) EndResult(callID string, at time.Time) *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res, ok := r.ended[callID]; ok {
+		return res
+	}
+	l := r.legs[callID]
+	if l == nil {
+		return nil
+	}
+	res := r.finish(l, at, false)
+	r.remember(callID, res)
+	return res
+}
+
+func (r *Recorder) remember(callID string, res *Result) {
+	if len(r.endOrder) >= maxEnded {
+		delete(r.ended, r.endOrder[0])
+		r.endOrder = r.endOrder[1:]
+	}
+	r.ended[callID] = res
+	r.endOrder = append(r.endOrder, callID)
+}
+
+// finish closes a leg; with all it keeps every buffered frame (shutdown),
+// else the file spans the answer to at.
+func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
+	for _, k := range append([]netip.AddrPort{l.caller.key, l.callee.key}, l.learned...) {
+		if e, ok := r.expect[k]; ok && e.leg == l {
+			delete(r.expect, k)
+		}
+	}
+	delete(r.legs, l.callID)
+	allClosed := len(l.flows) > 0
+	for _, f := range l.flows {
+		f.st.drain()
+		r.stats.Lost += f.st.c.Lost
+		r.stats.Late += f.st.c.Late
+		r.stats.Duplicates += f.st.c.Duplicates
+		if !f.closed {
+			allClosed = false
+			f.closed = true
+			r.stats.StreamsOpen--
+		}
+	}
+	if !l.answered || !l.started {
+		return nil
+	}
+	if allClosed && l.last.Before(at) {
+		// Every stream timed out (no BYE): the audio ended with them.
+		at = l.last
+	}
+	res := &Result{Recording: sip.Recording{NotRecordable: l.notRec}}
+	res.Caller = l.side(left)
+	res.Callee = l.side(right)
+	if l.pcap != nil {
+		if err := l.pcap.finish(); err != nil {
+			r.writeFailed(l, err)
+		} else {
+			res.Pcap = l.relPath
+			r.stats.PcapsWritten++
+		}
+		l.pcap = nil
+	}
+	if l.mix != nil {
+		frames := samplesOf(at.Sub(l.answerAt))
+		if all {
+			frames = max(l.mix.ch[0].hi, l.mix.ch[1].hi)
+		}
+		r.closeMix(l, max(frames, l.mix.flushed))
+	}
+	if l.notRec == "" || l.notRec == ReasonDiskTruncated {
+		res.Recording.File = l.relPath
+		res.Recording.DurationSeconds = float64(l.frames) / sampleRate
+		res.LateSamples = l.late
+	}
+	res.Recording.NotRecordable = l.notRec
+	res.Recording.Pcap = res.Pcap
+	res.Recording.Caller = res.Caller.record()
+	res.Recording.Callee = res.Callee.record()
+	return res
+}
+
+// record returns the side's figures as they go into the call record.
+func (s Side) record() *sip.StreamRecording {
+	sr := &sip.StreamRecording{
+		Codec: s.Codec, Packets: int(s.Packets), Lost: int(s.Lost), Late: int(s.Late),
+		Duplicates: int(s.Duplicates), Bad: int(s.Bad), Undecodable: int(s.Undecodable), Resyncs: int(s.Resyncs),
+	}
+	for _, d := range s.Digits {
+		sr.DTMF = append(sr.DTMF, sip.DTMF{At: d.At, Digit: d.Digit, DurationSeconds: d.Duration.Seconds()})
+	}
+	return sr
+}
+
+// closeMix writes the leg's file up to frames and puts it in place.
+func (r *Recorder) closeMix(l *leg, frames int64) {
+	m := l.mix
+	l.mix = nil
+	m.flushTo(frames)
+	l.frames, l.late = m.flushed, m.late
+	err := m.err
+	if err == nil {
+		err = m.w.finish()
+	} else {
+		m.w.abort()
+	}
+	if err != nil {
+		r.writeFailed(l, err)
+		return
+	}
+	r.stats.FilesWritten++
+	r.stats.BytesWritten += m.w.bytes + uint64(len(m.w.fmt.header(0)))
+}
+
+// side sums the flows of one channel.
+func (l *leg) side(c int) Side {
+	s := Side{Codec: l.codecs[c].String()}
+	if l.codecs[c] == kindUnknown {
+		s.Codec = ""
+		if k, name := l.negotiated(); k == kindUnknown {
+			s.Codec = name
+		}
+	}
+	seen := false
+	for _, f := range l.flows {
+		if f.channel != c {
+			continue
+		}
+		s.Streams++
+		x := f.st.c
+		s.Packets += x.Packets
+		s.Lost += x.Lost
+		s.Late += x.Late
+		s.Duplicates += x.Duplicates
+		s.Bad += x.Bad
+		s.Undecodable += x.Undecodable
+		s.Resyncs += x.Resyncs
+		if !seen && f.st.firstKind != kindUnknown {
+			s.Codec, seen = f.st.firstKind.String(), true
+		}
+	}
+	s.Digits = append([]Digit(nil), l.dtmf[c].digits...)
+	return s
+}
+
+// Close finishes every open file (headers patched) with what was received.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []string
+	for id, l := range r.legs {
+		before := r.stats.WriteErrors
+		res := r.finish(l, l.last, true)
+		r.remember(id, res)
+		if r.stats.WriteErrors != before {
+			errs = append(errs, id)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("recorder: %d recordings not finished: %s", len(errs), strings.Join(errs, ", "))
+	}
+	return nil
+}
+
+// Repair fixes the files under dir left open by a crash: WAV headers get
+// their sizes from the file length (whole frames), pcaps lose a partial
+// last record, and both are renamed from ".part". Files that cannot be
+// repaired are renamed ".broken" and reported in the error.
+func Repair(dir string) (int, error) {
+	var repaired int
+	var bad []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, partSuffix) {
+			return err
+		}
+		final := strings.TrimSuffix(path, partSuffix)
+		var rerr error
+		switch {
+		case strings.HasSuffix(final, ".wav"):
+			rerr = repairWAV(path)
+		case strings.HasSuffix(final, ".pcap"):
+			rerr = repairPcap(path)
+		default:
+			return nil
+		}
+		if rerr == nil {
+			rerr = os.Rename(path, final)
+		}
+		if rerr != nil {
+			bad = append(bad, rerr.Error())
+			_ = os.Rename(path, final+".broken")
+			return nil
+		}
+		repaired++
+		return nil
+	})
+	if err != nil {
+		return repaired, fmt.Errorf("repair %s: %w", dir, err)
+	}
+	if len(bad) > 0 {
+		return repaired, fmt.Errorf("%w: %d not repaired: %s", ErrBadWAV, len(bad), strings.Join(bad, "; "))
+	}
+	return repaired, nil
+}

@@ -1,0 +1,226 @@
+package recorder
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+)
+
+// WAV layout written here (a small writer of our own: go-audio/wav writes a
+// non-conformant header for μ-law/A-law). Non-PCM formats carry an 18-byte
+// fmt chunk with cbSize 0 and a fact chunk (Microsoft WAVE format rules);
+// PCM carries the classic 16-byte fmt chunk.
+const (
+	tagPCM  = 1
+	tagALaw = 6
+	tagULaw = 7
+	// partSuffix marks a file still being written.
+	partSuffix = ".part"
+	channels   = 2
+)
+
+// wavFormat describes the encoding of a file.
+type wavFormat struct {
+	tag        uint16
+	bits       uint16
+	blockAlign uint16
+}
+
+func (f format) wav() wavFormat {
+	switch f {
+	case formatULaw:
+		return wavFormat{tagULaw, 8, channels}
+	case formatALaw:
+		return wavFormat{tagALaw, 8, channels}
+	}
+	return wavFormat{tagPCM, 16, 2 * channels}
+}
+
+// header returns the header of a file with dataBytes of samples. The data
+// chunk's payload starts right after it.
+func (w wavFormat) header(dataBytes uint32) []byte {
+	fmtLen := uint32(16)
+	if w.tag != tagPCM {
+		fmtLen = 18
+	}
+	b := make([]byte, 0, 58)
+	b = append(b, "RIFF"...)
+	size := 4 + 8 + fmtLen + 8 + dataBytes
+	if w.tag != tagPCM {
+		size += 12
+	}
+	b = binary.LittleEndian.AppendUint32(b, size)
+	b = append(b, "WAVEfmt "...)
+	b = binary.LittleEndian.AppendUint32(b, fmtLen)
+	b = binary.LittleEndian.AppendUint16(b, w.tag)
+	b = binary.LittleEndian.AppendUint16(b, channels)
+	b = binary.LittleEndian.AppendUint32(b, sampleRate)
+	b = binary.LittleEndian.AppendUint32(b, sampleRate*uint32(w.blockAlign))
+	b = binary.LittleEndian.AppendUint16(b, w.blockAlign)
+	b = binary.LittleEndian.AppendUint16(b, w.bits)
+	if w.tag != tagPCM {
+		b = binary.LittleEndian.AppendUint16(b, 0) // cbSize
+		b = append(b, "fact"...)
+		b = binary.LittleEndian.AppendUint32(b, 4)
+		b = binary.LittleEndian.AppendUint32(b, dataBytes/uint32(w.blockAlign))
+	}
+	b = append(b, "data"...)
+	b = binary.LittleEndian.AppendUint32(b, dataBytes)
+	return b
+}
+
+// wavWriter writes a stereo file progressively under "<path>.part" and
+// renames it to path when finished, so a half file never looks finished.
+type wavWriter struct {
+	path  string
+	f     *os.File
+	bw    *bufio.Writer
+	fmt   wavFormat
+	bytes uint64 // data bytes written
+	buf   []byte
+}
+
+// createWAV creates path+".part" (mode 0600) with a header of size 0.
+func createWAV(path string, f format) (*wavWriter, error) {
+	file, err := os.OpenFile(path+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create wav: %w", err)
+	}
+	w := &wavWriter{path: path, f: file, bw: bufio.NewWriterSize(file, 16<<10), fmt: f.wav()}
+	if _, err := w.bw.Write(w.fmt.header(0)); err != nil {
+		_ = file.Close()
+		return nil, fmt.Errorf("write wav header: %w", err)
+	}
+	return w, nil
+}
+
+// frames writes n stereo frames of sample codes.
+func (w *wavWriter) frames(left, right []int16) error {
+	n := len(left)
+	need := n * int(w.fmt.blockAlign)
+	if cap(w.buf) < need {
+		w.buf = make([]byte, need)
+	}
+	b := w.buf[:need]
+	if w.fmt.bits == 8 {
+		for i := range n {
+			b[2*i], b[2*i+1] = byte(left[i]), byte(right[i])
+		}
+	} else {
+		for i := range n {
+			binary.LittleEndian.PutUint16(b[4*i:], uint16(left[i]))
+			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(right[i]))
+		}
+	}
+	_, err := w.bw.Write(b)
+	w.bytes += uint64(need)
+	return err
+}
+
+// finish patches the header sizes, syncs and renames the file into place.
+func (w *wavWriter) finish() error {
+	err := w.bw.Flush()
+	if err == nil {
+		_, err = w.f.WriteAt(w.fmt.header(uint32(min(w.bytes, maxData(w.fmt)))), 0)
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.path+partSuffix, w.path)
+	}
+	if err != nil {
+		return fmt.Errorf("finish wav %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// abort closes the file and leaves it as .part for Repair.
+func (w *wavWriter) abort() {
+	_ = w.bw.Flush()
+	_ = w.f.Close()
+}
+
+// maxData is the largest data size a 32-bit RIFF header can state, in whole
+// frames.
+func maxData(f wavFormat) uint64 {
+	lim := uint64(0xFFFFFFFF - 58)
+	return lim - lim%uint64(f.blockAlign)
+}
+
+// readWAVLayout finds the format and the offset of the data chunk's payload.
+func readWAVLayout(r io.ReaderAt, size int64) (wavFormat, int64, error) {
+	var hdr [12]byte
+	if _, err := r.ReadAt(hdr[:], 0); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return wavFormat{}, 0, fmt.Errorf("%w: no RIFF/WAVE header", ErrBadWAV)
+	}
+	var f wavFormat
+	off := int64(12)
+	for off+8 <= size {
+		var ch [8]byte
+		if _, err := r.ReadAt(ch[:], off); err != nil {
+			return wavFormat{}, 0, fmt.Errorf("%w: chunk at %d: %v", ErrBadWAV, off, err)
+		}
+		id, n := string(ch[0:4]), int64(binary.LittleEndian.Uint32(ch[4:8]))
+		switch id {
+		case "fmt ":
+			var b [16]byte
+			if n < 16 {
+				return wavFormat{}, 0, fmt.Errorf("%w: fmt chunk of %d bytes", ErrBadWAV, n)
+			}
+			if _, err := r.ReadAt(b[:], off+8); err != nil {
+				return wavFormat{}, 0, fmt.Errorf("%w: fmt chunk: %v", ErrBadWAV, err)
+			}
+			f = wavFormat{
+				tag:        binary.LittleEndian.Uint16(b[0:2]),
+				blockAlign: binary.LittleEndian.Uint16(b[12:14]),
+				bits:       binary.LittleEndian.Uint16(b[14:16]),
+			}
+		case "data":
+			if f.blockAlign == 0 {
+				return wavFormat{}, 0, fmt.Errorf("%w: data before fmt", ErrBadWAV)
+			}
+			return f, off + 8, nil
+		}
+		off += 8 + n + n&1
+	}
+	return wavFormat{}, 0, fmt.Errorf("%w: no data chunk in %d bytes", ErrBadWAV, size)
+}
+
+// repairWAV fixes the header of a file left open by a crash: the data size
+// comes from the file length, cut to whole frames.
+func repairWAV(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	wf, off, err := readWAVLayout(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	if off != int64(len(wf.header(0))) {
+		return fmt.Errorf("%w: %s: data at %d, not a layout we write", ErrBadWAV, path, off)
+	}
+	data := uint64(st.Size() - off)
+	data = min(data-data%uint64(wf.blockAlign), maxData(wf))
+	if err := f.Truncate(off + int64(data)); err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	if _, err := f.WriteAt(wf.header(uint32(data)), 0); err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	return nil
+}
