@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -35,9 +36,37 @@ type Config struct {
 	Receptionists []Receptionist `yaml:"receptionists"`
 	Calls         Calls          `yaml:"calls"`
 	Metrics       Metrics        `yaml:"metrics"`
+	Recording     Recording      `yaml:"recording"`
 	// Device is the alarm panel: lamps, buzzer, silence button, status
 	// lamp (package device).
 	Device device.Config `yaml:"device"`
+}
+
+// Recording configures the audio recordings (package recorder).
+type Recording struct {
+	// Enabled turns recording on (default) or off.
+	Enabled bool `yaml:"enabled"`
+	// Dir holds the WAV files; default DATA_DIR/recordings.
+	Dir string `yaml:"dir"`
+	// PCM stores 16-bit PCM instead of G.711 as captured (twice the size).
+	PCM bool `yaml:"pcm"`
+	// MaxTotal and MaxAge bound what is kept: past either, the oldest
+	// recordings not protected (sampled, evaluated) are deleted first.
+	MaxTotal ByteSize      `yaml:"max_total"`
+	MaxAge   time.Duration `yaml:"max_age"`
+	// MinFree is the free-space floor: below it no new audio is written
+	// (call records still are), and the status lamp shows a fault.
+	MinFree ByteSize `yaml:"min_free"`
+	// SweepEvery is how often retention runs.
+	SweepEvery time.Duration `yaml:"sweep_every"`
+}
+
+// RecordingDir returns the recordings directory.
+func (c Config) RecordingDir() string {
+	if c.Recording.Dir != "" {
+		return c.Recording.Dir
+	}
+	return filepath.Join(c.DataDir, "recordings")
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -86,6 +115,13 @@ func Default() Config {
 			RingOff:  tc.Ring.Off,
 		},
 		Metrics: Metrics{Listen: ":7060"},
+		Recording: Recording{
+			Enabled:    true,
+			MaxTotal:   20 << 30,
+			MaxAge:     90 * 24 * time.Hour,
+			MinFree:    1 << 30,
+			SweepEvery: 10 * time.Minute,
+		},
 		Device:  device.DefaultConfig(),
 		Calls: Calls{
 			SetupTimeout:   tc.SetupTimeout,
@@ -168,6 +204,9 @@ func (c Config) Validate() error {
 				return fmt.Errorf("receptionist %q: %w", r.Name, err)
 			}
 		}
+	}
+	if c.Recording.MaxAge < 0 || c.Recording.SweepEvery <= 0 {
+		return fmt.Errorf("recording: max_age must be ≥ 0 and sweep_every > 0")
 	}
 	if err := c.Device.Validate(); err != nil {
 		return fmt.Errorf("device: %w", err)

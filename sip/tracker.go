@@ -209,12 +209,14 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 	}
 	l.lastSeen = p.Time
 	wasEnded := l.ended
+	// The SDP first: a 200's answer must be known when the answer starts
+	// the recording.
+	t.media(l, m, p.Time)
 	if m.IsRequest {
 		t.request(l, m, p)
 	} else {
 		t.response(l, m, p)
 	}
-	t.media(l, m, p.Time)
 	if l.ended && !wasEnded {
 		t.event(EventEnded, l, p.Time)
 	}

@@ -391,7 +391,7 @@ func TestTrackerEvents(t *testing.T) {
 		"offered@0", "media@0 caller=true early=false offer",
 		"ringing@10", "media@20 caller=false early=true early",
 		"ringing@900",
-		"answered@3000", "media@3000 caller=false early=false answer",
+		"media@3000 caller=false early=false answer", "answered@3000",
 		"media@9000 caller=false early=false hold",
 		"ended@12000",
 	}

@@ -23,8 +23,10 @@ const usage = `switchtap — SIP call tap for a switchboard mirror port
 
 usage:
   switchtap run -i IFACE [--config FILE] [--data-dir DIR]   capture and record calls (daemon)
-  switchtap replay [--json|--alarms] [--config FILE] FILE... run pcap/pcapng files through the same pipeline
+  switchtap replay [--json|--alarms] [--record-dir DIR] FILE...
+                                                            run pcap/pcapng files through the same pipeline
   switchtap calls [--from DATE] [--to DATE] [--json]        list stored call records
+  switchtap recording export ID [--pcm] [-o FILE]           write a call's recording (as stored, or 16-bit PCM)
   switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
   switchtap version                                         print the version
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCalls(ctx, rest, stdout, stderr)
 	case "device":
 		return cmdDevice(ctx, rest, stdout, stderr)
+	case "recording":
+		return cmdRecording(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "switchtap", version)
 		return nil

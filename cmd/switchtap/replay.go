@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/tap"
 )
@@ -17,6 +18,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
 	alarms := fs.Bool("alarms", false, "print the alarm panel's edges (warning, alarm, clear) as JSON Lines instead")
 	cfgPath := fs.String("config", "", "configuration file (defaults apply without one)")
+	recordDir := fs.String("record-dir", "", "write the answered calls' recordings under this directory")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,8 +50,24 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}))
 	}
+	var rec *recorder.Recorder
+	if *recordDir != "" {
+		cfg.Recording.Dir = *recordDir
+		// Replay writes what the capture holds: no retention, no floor.
+		cfg.Recording.MinFree, cfg.Recording.MaxTotal, cfg.Recording.MaxAge = 0, 0, 0
+		if rec, err = openRecorder(cfg, log); err != nil {
+			return err
+		}
+		opts = append(opts, tap.WithRecorder(rec))
+	}
 	p := tap.NewPipeline(cfg.TrackerConfig(), col.Add, log, opts...)
-	if err := tap.Replay(ctx, src, p); err != nil {
+	err = tap.Replay(ctx, src, p)
+	if rec != nil {
+		if cerr := rec.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if *alarms {
