@@ -122,7 +122,7 @@ func Default() Config {
 			MinFree:    1 << 30,
 			SweepEvery: 10 * time.Minute,
 		},
-		Device:  device.DefaultConfig(),
+		Device: device.DefaultConfig(),
 		Calls: Calls{
 			SetupTimeout:   tc.SetupTimeout,
 			IdleTimeout:    tc.IdleTimeout,
