@@ -488,8 +488,10 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	}
 	if l.mix != nil {
 		frames := samplesOf(at.Sub(l.answerAt))
-		if all {
-			frames = max(l.mix.ch[0].hi, l.mix.ch[1].hi)
+		// The audio of a packet captured before the end is kept whole,
+		// even where it runs a few ms past the end.
+		if hi := max(l.mix.ch[0].hi, l.mix.ch[1].hi); all || hi > frames {
+			frames = hi
 		}
 		r.closeMix(l, max(frames, l.mix.flushed))
 	}
