@@ -593,6 +593,10 @@ func (r *Recorder) Close() error {
 // their sizes from the file length (whole frames), pcaps lose a partial
 // last record, and both are renamed from ".part". Files that cannot be
 // repaired are renamed ".broken" and reported in the error.
+// minHeader is the smallest header we write (PCM WAV: 44 bytes; a pcap
+// file header is 24): a shorter ".part" holds nothing worth repairing.
+const minHeader = 24
+
 func Repair(dir string) (int, error) {
 	var repaired int
 	var bad []string
@@ -601,6 +605,13 @@ func Repair(dir string) (int, error) {
 			return err
 		}
 		final := strings.TrimSuffix(path, partSuffix)
+		if info, ierr := d.Info(); ierr == nil && info.Size() < minHeader {
+			// Killed before its header reached the disk: no audio to save.
+			if rerr := os.Remove(path); rerr != nil {
+				bad = append(bad, rerr.Error())
+			}
+			return nil
+		}
 		var rerr error
 		switch {
 		case strings.HasSuffix(final, ".wav"):

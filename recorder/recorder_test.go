@@ -442,7 +442,11 @@ func TestRepair(t *testing.T) {
 	}
 	w2.abort()
 	// Garbage left as .part.
-	if err := os.WriteFile(filepath.Join(day, "c.wav.part"), []byte("RIFX"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(day, "c.wav.part"), append([]byte("RIFX"), make([]byte, 60)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Killed before the header reached the disk: nothing to keep.
+	if err := os.WriteFile(filepath.Join(day, "d.wav.part"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n, err := Repair(dir)
@@ -459,6 +463,9 @@ func TestRepair(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(day, "c.wav.broken")); err != nil {
 		t.Errorf("garbage not set aside: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(day, "d.wav*")); len(m) != 0 {
+		t.Errorf("empty leftover kept: %v", m)
 	}
 	if m, _ := filepath.Glob(filepath.Join(day, "*.part")); len(m) != 0 {
 		t.Errorf("left: %v", m)
