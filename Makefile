@@ -23,7 +23,7 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/
 
 # Each fuzz target for FUZZTIME; new crashers land in testdata/fuzz/.
 fuzz:
@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFramer$$' -fuzztime $(FUZZTIME) ./sip/
 	$(GO) test -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME) ./sip/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./sip/sdp/
+	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) ./recorder/
 
 # Static binaries for the board and the usual servers.
 cross:
