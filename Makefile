@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 20s
 PKGS      := ./...
 
-.PHONY: all build test test-short bench fuzz cross lint tidy-check clean
+.PHONY: all build test test-short bench fuzz cross lint tidy-check clean lab lab-capacity bench-compare
 
 all: lint test build
 
@@ -46,6 +46,21 @@ lint:
 
 tidy-check:
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
+
+# The switchboard in a box alone (make test runs it too): SIPp phones and a
+# bridge with a mirror port in network namespaces; needs root.
+# SWITCHTAP_LAB_LOAD_DURATION sets the load run (default 2m).
+lab:
+	$(GO) test -count=1 -timeout 15m -v ./test/lab/
+
+# Raise the call rate until the first kernel drop or missed call (not in CI).
+lab-capacity:
+	SWITCHTAP_LAB_CAPACITY=1 $(GO) test -count=1 -timeout 60m -run '^TestLabCapacity$$' -v ./test/lab/
+
+# switchtap replay --record-dir against tshark on the same large capture.
+# PCAP=file to use a given capture, else pcapgen -load $(BENCH_CALLS) (default 2000).
+bench-compare:
+	test/lab/bench-compare.sh $(PCAP)
 
 clean:
 	rm -rf bin

@@ -10,23 +10,49 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/gopacket/gopacket/afpacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 )
 
-// Live is a live capture on one interface through an AF_PACKET socket,
+// Ring geometry of the TPACKET_V3 capture. A block is handed to the reader
+// when full or blockTimeout after its first packet, so a packet waits at
+// most that long in the kernel on a quiet line. The ring holds as many
+// blocks as fit the ring size: on a quiet line every block is retired
+// after blockTimeout with few packets in it, so the number of blocks, not
+// their bytes, is how long the reader may stall (disk writes, a scrape)
+// before the kernel drops: 128 blocks × 5 ms = 640 ms at the least, and
+// seconds at the rates of a switchboard. A block must hold the largest
+// frame (segmentation offload merges frames up to 64 KiB).
+const (
+	ringBlockBytes = 128 << 10
+	ringFrameBytes = 1 << 12
+	blockTimeout   = 5 * time.Millisecond
+	// pollTimeout bounds how long a read waits before it looks whether the
+	// capture was closed.
+	pollTimeout = 50 * time.Millisecond
+)
+
+// Live is a live capture on one interface through an AF_PACKET TPACKET_V3
+// ring (gopacket/afpacket: the kernel writes frames into memory shared with
+// us, so bursts are absorbed by the ring instead of a small socket buffer),
 // with the kernel filter of Filter installed. ReadFrame and Close may be
 // called from different goroutines; ReadFrame must not be called
 // concurrently with itself.
 type Live struct {
-	h      *pcapgo.EthernetHandle
+	h      *afpacket.TPacket
 	iface  string
 	link   layers.LinkType
 	closed atomic.Bool
-	// buf holds a frame whose stripped VLAN tag had to be put back and did
-	// not fit the handle's buffer.
+	// inUse is held by the reader from a ReadFrame until the next one,
+	// because a Frame's Data points into the ring: the ring is unmapped
+	// only when no frame is in use.
+	inUse    sync.Mutex
+	held     bool
+	released bool
+	// buf holds a frame whose stripped VLAN tag had to be put back.
 	buf []byte
 
 	mu    sync.Mutex
@@ -41,8 +67,8 @@ func OpenLive(iface string, opts ...LiveOption) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoInterface, iface, err)
 	}
-	// pcapgo flattens its errors to strings: probe the socket ourselves to
-	// tell a missing capability apart.
+	// afpacket flattens its errors: probe the socket ourselves to tell a
+	// missing capability apart.
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
@@ -52,7 +78,16 @@ func OpenLive(iface string, opts ...LiveOption) (*Live, error) {
 	}
 	_ = unix.Close(fd)
 
-	h, err := pcapgo.NewEthernetHandle(iface)
+	blocks := max(c.ringBytes/ringBlockBytes, 8)
+	h, err := afpacket.NewTPacket(
+		afpacket.OptInterface(iface),
+		afpacket.TPacketVersion3,
+		afpacket.OptBlockSize(ringBlockBytes),
+		afpacket.OptFrameSize(ringFrameBytes),
+		afpacket.OptNumBlocks(blocks),
+		afpacket.OptBlockTimeout(blockTimeout),
+		afpacket.OptPollTimeout(pollTimeout),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("open live capture on %s: %w", iface, err)
 	}
@@ -62,16 +97,13 @@ func OpenLive(iface string, opts ...LiveOption) (*Live, error) {
 		l.link = layers.LinkTypeRaw
 	}
 	if err := l.setup(c); err != nil {
-		_ = h.Close()
+		h.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
 func (l *Live) setup(c liveConfig) error {
-	if err := l.h.SetCaptureLength(c.snaplen); err != nil {
-		return fmt.Errorf("set capture length on %s: %w", l.iface, err)
-	}
 	if l.link == layers.LinkTypeEthernet {
 		// The filter reads Ethernet offsets; bare IP devices get none.
 		f := Filter()
@@ -87,33 +119,51 @@ func (l *Live) setup(c liveConfig) error {
 			return fmt.Errorf("promiscuous mode on %s: %w", l.iface, err)
 		}
 	}
+	// Counters start now, not at socket creation.
+	if err := l.h.InitSocketStats(); err != nil {
+		return fmt.Errorf("capture stats of %s: %w", l.iface, err)
+	}
 	return nil
 }
 
 // ReadFrame blocks until a frame arrives, and returns io.EOF once Close has
 // been called. Frame.Data is valid until the next ReadFrame. A VLAN tag the
-// kernel stripped (reported in auxdata) is put back into the frame, so the
-// decoder sees the frame as it was on the wire.
+// kernel stripped (reported beside the frame) is put back into the frame, so
+// the decoder sees the frame as it was on the wire.
 func (l *Live) ReadFrame() (Frame, error) {
-	if l.closed.Load() {
-		return Frame{}, io.EOF
+	if l.held {
+		l.held = false
+		l.inUse.Unlock()
 	}
-	data, ci, err := l.h.ZeroCopyReadPacketData()
-	if err != nil {
+	l.inUse.Lock()
+	for {
 		if l.closed.Load() {
+			l.release()
+			l.inUse.Unlock()
 			return Frame{}, io.EOF
 		}
-		return Frame{}, fmt.Errorf("read %s: %w", l.iface, err)
-	}
-	if len(ci.AncillaryData) > 0 && l.link == layers.LinkTypeEthernet {
-		if vlan, ok := ci.AncillaryData[0].(int); ok {
-			data = l.restoreVLAN(data, uint16(vlan)) //nolint:gosec // G115: pcapgo masks it to 12 bits
-			ci.CaptureLength += vlanTagLen
-			ci.Length += vlanTagLen
-			ci.AncillaryData = nil
+		data, ci, err := l.h.ZeroCopyReadPacketData()
+		if errors.Is(err, afpacket.ErrTimeout) {
+			continue
 		}
+		if err != nil {
+			l.inUse.Unlock()
+			if l.closed.Load() {
+				return Frame{}, io.EOF
+			}
+			return Frame{}, fmt.Errorf("read %s: %w", l.iface, err)
+		}
+		for _, a := range ci.AncillaryData {
+			if v, ok := a.(afpacket.AncillaryVLAN); ok && l.link == layers.LinkTypeEthernet {
+				data = l.restoreVLAN(data, uint16(v.VLAN)) //nolint:gosec // G115: a 12-bit VLAN id
+				ci.CaptureLength += vlanTagLen
+				ci.Length += vlanTagLen
+			}
+		}
+		ci.AncillaryData = nil
+		l.held = true
+		return Frame{Data: data, Info: ci, LinkType: l.link}, nil
 	}
-	return Frame{Data: data, Info: ci, LinkType: l.link}, nil
 }
 
 // restoreVLAN inserts an 802.1Q tag with the given ID after the MAC
@@ -124,50 +174,64 @@ func (l *Live) restoreVLAN(data []byte, vlan uint16) []byte {
 		return data
 	}
 	n := len(data) + vlanTagLen
-	var out []byte
-	if cap(data) >= n {
-		// The handle's buffer has room: shift in place, no copy of the
-		// frame elsewhere.
-		out = data[:n]
-		copy(out[16:], data[12:len(data)])
-	} else {
-		if cap(l.buf) < n {
-			l.buf = make([]byte, n)
-		}
-		out = l.buf[:n]
-		copy(out[:12], data[:12])
-		copy(out[16:], data[12:])
+	// The ring is shared with the kernel: never write into it.
+	if cap(l.buf) < n {
+		l.buf = make([]byte, n)
 	}
+	out := l.buf[:n]
+	copy(out[:12], data[:12])
+	copy(out[16:], data[12:])
 	binary.BigEndian.PutUint16(out[12:14], etherTypeDot1Q)
 	binary.BigEndian.PutUint16(out[14:16], vlan)
 	return out
 }
 
-// Close stops the capture; a ReadFrame blocked in another goroutine returns
-// io.EOF.
+// release unmaps the ring and closes the socket, once, with inUse held.
+func (l *Live) release() {
+	if l.released {
+		return
+	}
+	l.released = true
+	l.mu.Lock()
+	l.readStats()
+	l.mu.Unlock()
+	l.h.Close()
+}
+
+// Close stops the capture: a ReadFrame blocked in another goroutine returns
+// io.EOF within pollTimeout. It waits until the frame last read is no longer
+// in use (the reader's next ReadFrame), then releases the ring.
 func (l *Live) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
-	if err := l.h.Close(); err != nil {
-		return fmt.Errorf("close capture on %s: %w", l.iface, err)
-	}
+	l.inUse.Lock()
+	l.release()
+	l.inUse.Unlock()
 	return nil
 }
 
-// Stats returns the kernel's cumulative counters. The kernel resets its
-// counters on every read, so they are summed here.
+// Stats returns the kernel's cumulative counters.
 func (l *Live) Stats() (LiveStats, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed.Load() {
 		return l.stats, nil
 	}
-	s, err := l.h.Stats()
-	if err != nil {
+	if err := l.readStats(); err != nil {
 		return l.stats, fmt.Errorf("capture stats of %s: %w", l.iface, err)
 	}
-	l.stats.Received += uint64(s.Packets)
-	l.stats.Dropped += uint64(s.Drops)
 	return l.stats, nil
+}
+
+// readStats reads the counters afpacket sums from the kernel's (which the
+// kernel resets on every read), with mu held.
+func (l *Live) readStats() error {
+	_, s3, err := l.h.SocketStats()
+	if err != nil {
+		return err
+	}
+	l.stats.Received = uint64(s3.Packets())
+	l.stats.Dropped = uint64(s3.Drops())
+	return nil
 }

@@ -121,7 +121,10 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 	}
 
 	live := oneRecord(t, "switchtap calls", runSwitchtap(ctx, t, bin, "calls", "--data-dir", dataDir, "--json"))
-	replay := oneRecord(t, "switchtap replay", runSwitchtap(ctx, t, bin, "replay", "--json", pcapPath))
+	// The daemon records by default: replay records too, elsewhere, so
+	// the recording fields compare like the rest.
+	replay := oneRecord(t, "switchtap replay", runSwitchtap(ctx, t, bin, "replay", "--json",
+		"--record-dir", filepath.Join(dir, "replay-recordings"), pcapPath))
 	t.Logf("live record: %s", show(map[string]any(live), true))
 
 	// The fields the brief names, each reported on its own, then every

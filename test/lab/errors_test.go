@@ -1,0 +1,10 @@
+package lab_test
+
+import "errors"
+
+var (
+	// errNotWAV says a recording is not a RIFF WAVE file.
+	errNotWAV = errors.New("not a WAV file")
+	// errNotStereo says a recording is not two-channel PCM16 or G.711.
+	errNotStereo = errors.New("WAV is not stereo PCM16 or G.711")
+)
