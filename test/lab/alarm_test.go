@@ -50,31 +50,6 @@ func parseAlarmLog(t *testing.T, log string) ([]edgeLine, []panelLine) {
 	return edges, panels
 }
 
-// logFields splits a slog text line into its keys and values.
-func logFields(line string) map[string]string {
-	kv := map[string]string{}
-	for len(line) > 0 {
-		line = strings.TrimLeft(line, " ")
-		k, rest, ok := strings.Cut(line, "=")
-		if !ok {
-			break
-		}
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.Index(rest[1:], `"`)
-			if end < 0 {
-				break
-			}
-			v, line = rest[1:end+1], rest[end+2:]
-		} else {
-			v, line, _ = strings.Cut(rest, " ")
-		}
-		kv[k] = v
-	}
-
-	return kv
-}
-
 // wantEdges computes, from the capture, the alarm edges of one inbound leg
 // under the lab's policy: warning when the last allowed ring starts
 // ((max_rings−1) × cycle after the 180), alarm when the limit passes

@@ -164,13 +164,13 @@ func runScenario(ctx context.Context, t *testing.T, root, bin string, l *lab, au
 		bin, "run", "-i", l.tapIface, "--config", cfgPath, "--data-dir", dataDir)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("switchtap run output:\n%s", daemon.tail(12000))
+			t.Logf("switchtap run output:\n%s", daemon.Tail(12000))
 		}
 	})
-	if err := tcpdump.waitFor("listening on", 10*time.Second); err != nil {
+	if err := tcpdump.WaitFor("listening on", 10*time.Second); err != nil {
 		t.Fatalf("tcpdump: %v", err)
 	}
-	if err := daemon.waitFor(`msg="capture started"`, 10*time.Second); err != nil {
+	if err := daemon.WaitFor(`msg="capture started"`, 10*time.Second); err != nil {
 		t.Fatalf("switchtap run: %v", err)
 	}
 
@@ -181,10 +181,10 @@ func runScenario(ctx context.Context, t *testing.T, root, bin string, l *lab, au
 	time.Sleep(1500 * time.Millisecond)
 	res := &result{pcap: pcapPath}
 	res.metrics = scrape(ctx, t, l)
-	if err := daemon.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+	if err := daemon.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
 		t.Fatalf("stop switchtap run (want exit 0 on SIGTERM): %v", err)
 	}
-	if err := tcpdump.stop(syscall.SIGTERM, 5*time.Second); err != nil {
+	if err := tcpdump.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
 		t.Fatalf("stop tcpdump: %v", err)
 	}
 
@@ -196,9 +196,9 @@ func runScenario(ctx context.Context, t *testing.T, root, bin string, l *lab, au
 	}
 	res.records = map[string]record{}
 	for _, r := range recs {
-		res.records[r.str("call_id")] = r
+		res.records[r.Str("call_id")] = r
 	}
-	res.edges, res.panels = parseAlarmLog(t, daemon.out.String())
+	res.edges, res.panels = parseAlarmLog(t, daemon.Out.String())
 
 	checkLegs(t, res, sc.tcp)
 	checkAlarms(t, res)
@@ -251,9 +251,9 @@ func placeCalls(ctx context.Context, t *testing.T, root, audio string, l *lab, s
 		}
 	}
 	for _, pr := range procs {
-		if err := pr.wait(45 * time.Second); err != nil {
+		if err := pr.Wait(45 * time.Second); err != nil {
 			for _, other := range procs {
-				t.Logf("%s:\n%s", other.name, other.tail(3000))
+				t.Logf("%s:\n%s", other.Name, other.Tail(3000))
 			}
 			t.Fatalf("SIPp (exit 0 means its calls succeeded): %v", err)
 		}
@@ -274,8 +274,8 @@ func waitListen(ctx context.Context, t *testing.T, ns, port string, tcp bool, p 
 		if err == nil && len(strings.TrimSpace(string(out))) > 0 {
 			return
 		}
-		if p.exited() || time.Now().After(deadline) {
-			t.Fatalf("%s is not listening on %s: %v\n%s", p.name, port, err, p.tail(3000))
+		if p.Exited() || time.Now().After(deadline) {
+			t.Fatalf("%s is not listening on %s: %v\n%s", p.Name, port, err, p.Tail(3000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -317,11 +317,11 @@ func checkLegs(t *testing.T, r *result, tcp bool) {
 			}
 			checkTime(t, id, rec, f.key, f.want)
 		}
-		if got := rec.str("end_reason"); got != leg.endReason {
+		if got := rec.Str("end_reason"); got != leg.endReason {
 			t.Errorf("leg %s: end_reason = %q, capture says %q", id, got, leg.endReason)
 		}
 		if leg.endReason == "completed" {
-			if got := rec.str("hangup_by"); got != leg.hangupBy {
+			if got := rec.Str("hangup_by"); got != leg.hangupBy {
 				t.Errorf("leg %s: hangup_by = %q, capture says %q", id, got, leg.hangupBy)
 			}
 		}
@@ -333,17 +333,17 @@ func checkLegs(t *testing.T, r *result, tcp bool) {
 func checkTime(t *testing.T, id string, rec record, key string, want time.Time) {
 	t.Helper()
 
-	got, ok := rec.time(key)
+	got, ok := rec.Time(key)
 	switch {
 	case want.IsZero() && ok:
-		t.Errorf("leg %s: %s = %s, the capture has no such message", id, key, rec.str(key))
+		t.Errorf("leg %s: %s = %s, the capture has no such message", id, key, rec.Str(key))
 	case want.IsZero():
 	case !ok:
 		t.Errorf("leg %s: %s = %s, want %s", id, key, show(rec[key], true), want.Format(time.RFC3339Nano))
 	case got.Sub(want).Abs() >= timeTolerance:
-		t.Errorf("leg %s: %s = %s, tshark %s: off by %v", id, key, rec.str(key), want.Format(time.RFC3339Nano), got.Sub(want))
+		t.Errorf("leg %s: %s = %s, tshark %s: off by %v", id, key, rec.Str(key), want.Format(time.RFC3339Nano), got.Sub(want))
 	case got.Location() != time.UTC:
-		t.Errorf("leg %s: %s = %s, want UTC", id, key, rec.str(key))
+		t.Errorf("leg %s: %s = %s, want UTC", id, key, rec.Str(key))
 	case !got.Equal(want):
 		t.Logf("leg %s: %s within 1 µs of tshark but %v off", id, key, got.Sub(want))
 	}
@@ -420,7 +420,7 @@ const tcpSpread = 100 * time.Microsecond
 func checkTimeTCP(t *testing.T, id string, rec record, key string, want time.Time) {
 	t.Helper()
 
-	got, ok := rec.time(key)
+	got, ok := rec.Time(key)
 	if want.IsZero() || !ok {
 		checkTime(t, id, rec, key, want)
 		return
@@ -428,7 +428,7 @@ func checkTimeTCP(t *testing.T, id string, rec record, key string, want time.Tim
 	d := want.Sub(got)
 	if d < -tcpSpread || d > tcpSpread {
 		t.Errorf("leg %s: %s = %s, tshark %s: want within %v, is %v apart",
-			id, key, rec.str(key), want.Format(time.RFC3339Nano), tcpSpread, d)
+			id, key, rec.Str(key), want.Format(time.RFC3339Nano), tcpSpread, d)
 	} else if d != 0 {
 		t.Logf("leg %s: %s %v from tshark's (each socket stamped the frame)", id, key, d)
 	}
@@ -465,7 +465,7 @@ func want(t *testing.T, rec record, kv ...string) {
 
 	for i := 0; i+1 < len(kv); i += 2 {
 		if got := show(rec[kv[i]], true); got != kv[i+1] {
-			t.Errorf("%s: %s = %s, want %s", rec.str("call_id"), kv[i], got, kv[i+1])
+			t.Errorf("%s: %s = %s, want %s", rec.Str("call_id"), kv[i], got, kv[i+1])
 		}
 	}
 }

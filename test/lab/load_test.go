@@ -97,10 +97,10 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	}
 	daemon := startIn(ctx, t, l.tapNS, dir, "switchtap run",
 		bin, "run", "-i", l.tapIface, "--config", cfgPath, "--data-dir", dataDir)
-	if err := daemon.waitFor(`msg="capture started"`, 10*time.Second); err != nil {
+	if err := daemon.WaitFor(`msg="capture started"`, 10*time.Second); err != nil {
 		t.Fatalf("switchtap run: %v", err)
 	}
-	pid := daemon.cmd.Process.Pid
+	pid := daemon.Cmd.Process.Pid
 	cpu0 := cpuTicks(pid)
 
 	sipp := filepath.Join(root, "test", "lab", "sipp")
@@ -119,7 +119,7 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	st := loadStats{cps: cps, talk: talk, placed: total}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	for !uac.exited() {
+	for !uac.Exited() {
 		select {
 		case <-tick.C:
 			kb := rssKB(pid)
@@ -127,18 +127,18 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 				st.rssPeakKB = kb
 			}
 			t.Logf("t=%3.0fs daemon RSS %.1f MB", time.Since(start).Seconds(), kb/1024)
-		case <-uac.done:
+		case <-uac.Done:
 		case <-ctx.Done():
 			t.Fatalf("load run over its %v budget", budget)
 		}
 	}
 	st.elapsed = time.Since(start)
-	if err := uac.wait(time.Second); err != nil {
-		t.Logf("SIPp UAC: %v\n%s", err, uac.tail(4000))
+	if err := uac.Wait(time.Second); err != nil {
+		t.Logf("SIPp UAC: %v\n%s", err, uac.Tail(4000))
 	}
-	st.ok = sippSuccessful(t, uac.out.String())
-	if err := uas.wait(30 * time.Second); err != nil {
-		t.Logf("SIPp UAS: %v\n%s", err, uas.tail(4000))
+	st.ok = sippSuccessful(t, uac.Out.String())
+	if err := uas.Wait(30 * time.Second); err != nil {
+		t.Logf("SIPp UAS: %v\n%s", err, uas.Tail(4000))
 	}
 
 	time.Sleep(2 * time.Second) // the last legs' linger
@@ -149,8 +149,8 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	if kb := rssKB(pid); kb > st.rssPeakKB {
 		st.rssPeakKB = kb
 	}
-	if err := daemon.stop(syscall.SIGTERM, 30*time.Second); err != nil {
-		t.Fatalf("stop switchtap run: %v\n%s", err, daemon.tail(4000))
+	if err := daemon.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		t.Fatalf("stop switchtap run: %v\n%s", err, daemon.Tail(4000))
 	}
 
 	recs, err := parseJSONLines(runOut(ctx, t, time.Minute, bin, "calls", "--data-dir", dataDir, "--json"))
@@ -161,11 +161,11 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	type span struct{ a, b time.Time }
 	var spans []span
 	for _, r := range recs {
-		seen[r.str("call_id")] = true
-		a, _ := r.time("invite_at")
-		b, _ := r.time("ended_at")
-		if r.str("end_reason") != "completed" {
-			t.Errorf("load call %s ended %s (%s)", r.str("call_id"), r.str("end_reason"), r.str("end_detail"))
+		seen[r.Str("call_id")] = true
+		a, _ := r.Time("invite_at")
+		b, _ := r.Time("ended_at")
+		if r.Str("end_reason") != "completed" {
+			t.Errorf("load call %s ended %s (%s)", r.Str("call_id"), r.Str("end_reason"), r.Str("end_detail"))
 		}
 		spans = append(spans, span{a, b})
 	}

@@ -17,15 +17,15 @@ import (
 func checkRecording(t *testing.T, rec record, recDir string) {
 	t.Helper()
 
-	id := rec.str("call_id")
-	rc := rec.obj("recording")
+	id := rec.Str("call_id")
+	rc := rec.Obj("recording")
 	if rc == nil {
-		if _, answered := rec.time("answered_at"); answered {
+		if _, answered := rec.Time("answered_at"); answered {
 			t.Errorf("%s: answered leg without a recording", id)
 		}
 		return
 	}
-	file := rc.str("file")
+	file := rc.Str("file")
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(recDir, file)
 	}

@@ -82,7 +82,7 @@ func scenarios() []scenario {
 			check: func(t *testing.T, r *result) {
 				rec, leg := r.leg(t, recDst)
 				want(t, rec, "end_reason", `"redirected"`)
-				tr := rec.obj("transfer")
+				tr := rec.Obj("transfer")
 				want(t, tr, "kind", `"redirect"`, "target", `"`+targetExt+`"`)
 				checkTime(t, leg.callID, tr, "requested_at", leg.ended)
 			},
@@ -189,7 +189,7 @@ func checkRings(t *testing.T, rec record, leg *legTruth) *legTruth {
 		to = leg.ended
 	}
 	secs := to.Sub(from).Seconds()
-	got, ok := rec.float("ring_seconds")
+	got, ok := rec.Float("ring_seconds")
 	if !ok || got-secs > 1e-6 || secs-got > 1e-6 {
 		t.Errorf("ring_seconds = %s, capture says %.9f", show(rec["ring_seconds"], true), secs)
 	}
@@ -216,7 +216,7 @@ func checkTransfer(t *testing.T, r *result, kind, replaced string) {
 	t.Helper()
 
 	rec, leg := r.leg(t, recIP+":5060")
-	tr := rec.obj("transfer")
+	tr := rec.Obj("transfer")
 	if tr == nil {
 		t.Fatalf("leg %s: no transfer in %s", leg.callID, show(map[string]any(rec), true))
 	}
@@ -269,13 +269,13 @@ func checkMedia(t *testing.T, r *result) {
 	// The recorder's per-direction counts equal tshark's (one call here),
 	// and it saw the caller's digit.
 	rec, _ := r.leg(t, recIP+":5060")
-	rc := rec.obj("recording")
+	rc := rec.Obj("recording")
 	if rc == nil {
 		t.Fatalf("answered call has no recording: %s", show(map[string]any(rec), true))
 	}
-	want(t, rc.obj("caller"), "packets", strconv.Itoa(toRec), "lost", "0")
-	want(t, rc.obj("callee"), "packets", strconv.Itoa(toCaller), "lost", "0")
-	if d := show(rc.obj("caller")["dtmf"], true); !strings.Contains(d, `"digit":"5"`) {
+	want(t, rc.Obj("caller"), "packets", strconv.Itoa(toRec), "lost", "0")
+	want(t, rc.Obj("callee"), "packets", strconv.Itoa(toCaller), "lost", "0")
+	if d := show(rc.Obj("caller")["dtmf"], true); !strings.Contains(d, `"digit":"5"`) {
 		t.Errorf("recording.caller.dtmf = %s, want the digit 5", d)
 	}
 }

@@ -56,22 +56,22 @@ func TestLiveAlarm(t *testing.T) {
 		bin, "run", "-i", topo.tapIface, "--data-dir", filepath.Join(dir, "data"), "--config", cfgPath)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("switchtap run output:\n%s", daemon.tail(16000))
+			t.Logf("switchtap run output:\n%s", daemon.Tail(16000))
 		}
 	})
-	if err := tcpdump.waitFor("listening on", 10*time.Second); err != nil {
+	if err := tcpdump.WaitFor("listening on", 10*time.Second); err != nil {
 		t.Fatalf("tcpdump: %v", err)
 	}
-	if err := daemon.waitFor(`msg="capture started"`, 10*time.Second); err != nil {
+	if err := daemon.WaitFor(`msg="capture started"`, 10*time.Second); err != nil {
 		t.Fatalf("switchtap run: %v", err)
 	}
 
 	placeCall(ctx, t, root, dir, topo, "uas-long.xml")
 	time.Sleep(500 * time.Millisecond)
-	if err := daemon.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+	if err := daemon.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
 		t.Fatalf("stop switchtap run: %v", err)
 	}
-	if err := tcpdump.stop(syscall.SIGTERM, 5*time.Second); err != nil {
+	if err := tcpdump.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
 		t.Fatalf("stop tcpdump: %v", err)
 	}
 	want, err := readSIPTimes(pcapPath)
@@ -84,7 +84,7 @@ func TestLiveAlarm(t *testing.T) {
 	alarmAt := want.ringing.Add(time.Duration(alarmRings) * alarmCycle)
 	clearAt := want.answered
 
-	edges, panels := parseAlarmLog(t, daemon.tail(1<<20))
+	edges, panels := parseAlarmLog(t, daemon.Tail(1<<20))
 	wantEdges := []struct {
 		state string
 		at    time.Time
@@ -167,28 +167,4 @@ func parseAlarmLog(t *testing.T, log string) ([]edgeLine, []panelLine) {
 		}
 	}
 	return edges, panels
-}
-
-// logFields splits a slog text line into its keys and values.
-func logFields(line string) map[string]string {
-	kv := map[string]string{}
-	for len(line) > 0 {
-		line = strings.TrimLeft(line, " ")
-		k, rest, ok := strings.Cut(line, "=")
-		if !ok {
-			break
-		}
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.Index(rest[1:], `"`)
-			if end < 0 {
-				break
-			}
-			v, line = rest[1:end+1], rest[end+2:]
-		} else {
-			v, line, _ = strings.Cut(rest, " ")
-		}
-		kv[k] = v
-	}
-	return kv
 }

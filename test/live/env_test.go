@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchtap/switchtap/internal/nettest"
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 // requireLive skips the test when it cannot run here, or fails it when
@@ -34,45 +36,14 @@ func requireLive(t *testing.T) {
 	t.Skipf("live test needs %s (set SWITCHTAP_REQUIRE_LIVE=1 to make this a failure)", strings.Join(missing, ", "))
 }
 
-// moduleRoot walks up from the working directory to the folder with go.mod.
+// moduleRoot returns the folder with go.mod (see testenv.ModuleRoot).
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-
-	dir, err := os.Getwd()
+	dir, err := testenv.ModuleRoot()
 	if err != nil {
-		t.Fatalf("getwd: %v", err)
+		t.Fatalf("no go.mod above the working directory: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// buildSwitchtap builds the daemon as shipped (CGO_ENABLED=0) into a
-// temporary folder. `go test` puts its own go first in PATH.
-func buildSwitchtap(t *testing.T, root string) string {
-	t.Helper()
-
-	ctx, cancel := context.WithTimeout(t.Context(), buildBudget)
-	defer cancel()
-
-	bin := filepath.Join(t.TempDir(), "switchtap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/switchtap/switchtap/cmd/switchtap")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/switchtap: %v\n%s", err, out)
-	}
-	t.Logf("built switchtap in %v", time.Since(start).Round(time.Millisecond))
-
-	return bin
+	return dir
 }
 
 // runSwitchtap runs a short switchtap command in the test's own namespace
@@ -84,7 +55,7 @@ func runSwitchtap(ctx context.Context, t *testing.T, bin string, args ...string)
 	defer cancel()
 
 	cmd := exec.CommandContext(ctx, bin, args...)
-	var stderr lockedBuffer
+	var stderr nettest.LockedBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -89,15 +89,15 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 		bin, "run", "-i", topo.tapIface, "--data-dir", dataDir)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("switchtap run output:\n%s", daemon.tail(16000))
-			t.Logf("tcpdump output:\n%s", tcpdump.tail(2000))
+			t.Logf("switchtap run output:\n%s", daemon.Tail(16000))
+			t.Logf("tcpdump output:\n%s", tcpdump.Tail(2000))
 		}
 	})
 
-	if err := tcpdump.waitFor("listening on", 10*time.Second); err != nil {
-		t.Fatalf("tcpdump: %v\n%s", err, tcpdump.tail(2000))
+	if err := tcpdump.WaitFor("listening on", 10*time.Second); err != nil {
+		t.Fatalf("tcpdump: %v\n%s", err, tcpdump.Tail(2000))
 	}
-	if err := daemon.waitFor(`msg="capture started"`, 10*time.Second); err != nil {
+	if err := daemon.WaitFor(`msg="capture started"`, 10*time.Second); err != nil {
 		t.Fatalf("switchtap run: %v", err)
 	}
 
@@ -105,11 +105,11 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 
 	// Let the last frames reach both readers before stopping them.
 	time.Sleep(time.Second)
-	if err := daemon.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+	if err := daemon.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
 		t.Fatalf("stop switchtap run (want exit 0 on SIGTERM): %v", err)
 	}
-	if err := tcpdump.stop(syscall.SIGTERM, 5*time.Second); err != nil {
-		t.Fatalf("stop tcpdump: %v\n%s", err, tcpdump.tail(2000))
+	if err := tcpdump.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
+		t.Fatalf("stop tcpdump: %v\n%s", err, tcpdump.Tail(2000))
 	}
 
 	want, err := readSIPTimes(pcapPath)
@@ -117,7 +117,7 @@ func checkCall(ctx context.Context, t *testing.T, root, bin string, topo topolog
 		t.Fatalf("tcpdump's capture: %v", err)
 	}
 	if want.callID == "" || want.ringing.IsZero() || want.answered.IsZero() || want.bye.IsZero() {
-		t.Fatalf("tcpdump did not capture a whole call: %+v\n%s", want, tcpdump.tail(2000))
+		t.Fatalf("tcpdump did not capture a whole call: %+v\n%s", want, tcpdump.Tail(2000))
 	}
 
 	live := oneRecord(t, "switchtap calls", runSwitchtap(ctx, t, bin, "calls", "--data-dir", dataDir, "--json"))
@@ -161,11 +161,11 @@ func placeCall(ctx context.Context, t *testing.T, root, dir string, topo topolog
 	uac := startIn(ctx, t, topo.callerNS, dir, "sipp uac",
 		"sipp", "-sf", filepath.Join(sippDir, "uac.xml"), "-i", callerIP, "-p", sipPort, "-s", "2000",
 		"-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", calleeIP+":"+sipPort)
-	if err := uac.wait(35 * time.Second); err != nil {
-		t.Fatalf("SIPp UAC (exit 0 means the call succeeded): %v\n%s\nUAS:\n%s", err, uac.tail(3000), uas.tail(3000))
+	if err := uac.Wait(35 * time.Second); err != nil {
+		t.Fatalf("SIPp UAC (exit 0 means the call succeeded): %v\n%s\nUAS:\n%s", err, uac.Tail(3000), uas.Tail(3000))
 	}
-	if err := uas.wait(5 * time.Second); err != nil {
-		t.Fatalf("SIPp UAS: %v\n%s", err, uas.tail(3000))
+	if err := uas.Wait(5 * time.Second); err != nil {
+		t.Fatalf("SIPp UAS: %v\n%s", err, uas.Tail(3000))
 	}
 }
 
@@ -180,8 +180,8 @@ func waitUDPListen(ctx context.Context, t *testing.T, ns, port string, p *proc) 
 		if err == nil && len(strings.TrimSpace(string(out))) > 0 {
 			return
 		}
-		if p.exited() || time.Now().After(deadline) {
-			t.Fatalf("%s is not listening on UDP %s: %v\n%s", p.name, port, err, p.tail(3000))
+		if p.Exited() || time.Now().After(deadline) {
+			t.Fatalf("%s is not listening on UDP %s: %v\n%s", p.Name, port, err, p.Tail(3000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -213,7 +213,7 @@ func checkRecord(t *testing.T, which string, r record, want sipTimes) {
 		"end_reason": "completed",
 		"hangup_by":  "caller",
 	} {
-		if got := r.str(k); got != v {
+		if got := r.Str(k); got != v {
 			t.Errorf("%s %s = %q, want %q", which, k, got, v)
 		}
 	}
@@ -227,18 +227,18 @@ func checkRecord(t *testing.T, which string, r record, want sipTimes) {
 		"ended_at":    want.bye,
 	}
 	for k, w := range times {
-		got, ok := r.time(k)
+		got, ok := r.Time(k)
 		switch {
 		case !ok:
 			t.Errorf("%s %s = %s, want %s", which, k, show(r[k], true), w.UTC().Format(time.RFC3339Nano))
 		case !got.Equal(w):
-			t.Errorf("%s %s = %s, want %s (pcap), off by %v", which, k, r.str(k), w.UTC().Format(time.RFC3339Nano), got.Sub(w))
+			t.Errorf("%s %s = %s, want %s (pcap), off by %v", which, k, r.Str(k), w.UTC().Format(time.RFC3339Nano), got.Sub(w))
 		case got.Location() != time.UTC:
-			t.Errorf("%s %s = %s, want UTC", which, k, r.str(k))
+			t.Errorf("%s %s = %s, want UTC", which, k, r.Str(k))
 		}
 	}
 
-	rs, ok := r.float("ring_seconds")
+	rs, ok := r.Float("ring_seconds")
 	switch {
 	case !ok:
 		t.Errorf("%s ring_seconds = %s, want a number", which, show(r["ring_seconds"], true))
