@@ -27,9 +27,10 @@ const (
 	dtmfPT = 101
 )
 
-// makeAudio writes, into dir, callee.ul (raw µ-law for SIPp's rtp_stream)
-// and caller.pcap (RTP for SIPp's play_pcap_audio: PCMU every 20 ms with
-// an RFC 4733 DTMF event at 1 s), each dur long, made with sox.
+// makeAudio writes, into dir, callee.ul (raw µ-law for SIPp's rtp_stream),
+// caller.pcap (RTP for SIPp's play_pcap_audio: PCMU every 20 ms with an
+// RFC 4733 DTMF event at 1 s) and callee.pcap (the callee's tone as RTP,
+// for the load run), each dur long, made with sox.
 func makeAudio(ctx context.Context, t *testing.T, dir string, dur time.Duration) {
 	t.Helper()
 
@@ -38,11 +39,19 @@ func makeAudio(ctx context.Context, t *testing.T, dir string, dur time.Duration)
 		runCmd(ctx, t, "sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", filepath.Join(dir, a.file),
 			"synth", formatSecs(secs), "sine", a.tone, "vol", "0.5")
 	}
-	ulaw, err := os.ReadFile(filepath.Join(dir, "caller.ul"))
+	writeRTPPcap(t, dir, "caller.ul", "caller.pcap", true)
+	writeRTPPcap(t, dir, "callee.ul", "callee.pcap", false)
+}
+
+// writeRTPPcap turns a raw µ-law file into a pcap of PCMU packets every
+// 20 ms, with the DTMF event when dtmf is set.
+func writeRTPPcap(t *testing.T, dir, ulawFile, pcapFile string, dtmf bool) {
+	t.Helper()
+	ulaw, err := os.ReadFile(filepath.Join(dir, ulawFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, "caller.pcap"))
+	f, err := os.Create(filepath.Join(dir, pcapFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +69,9 @@ func makeAudio(ctx context.Context, t *testing.T, dir string, dur time.Duration)
 	var seq uint16
 	const ssrc = 0x1ab0c411
 	dtmfFrom, dtmfTo := 50, 60 // packets 50..59: 200 ms of digit at 1 s
+	if !dtmf {
+		dtmfFrom, dtmfTo = -1, -1
+	}
 	for i := 0; (i+1)*frame <= len(ulaw); i++ {
 		at := t0.Add(time.Duration(i) * 20 * time.Millisecond)
 		ts := uint32(i * frame)

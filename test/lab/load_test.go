@@ -15,10 +15,13 @@ import (
 
 // loadStats is what one load run measured.
 type loadStats struct {
-	rate, talk       time.Duration // talk: each call's conversation
-	cps              int
-	placed, ok       int // SIPp's total and successful calls
-	stored, missing  int
+	rate, talk      time.Duration // talk: each call's conversation
+	cps             int
+	placed, ok      int // SIPp's total and successful calls
+	stored, missing int
+	// incomplete counts stored calls whose recording is missing, partial
+	// or lost packets.
+	incomplete       int
 	peakConcurrent   int
 	pps              float64 // frames/s the kernel passed to the daemon
 	kernelDrops      float64
@@ -68,7 +71,7 @@ func TestLabCapacity(t *testing.T) {
 	for _, cps := range []int{10, 15, 20, 30, 40, 60, 80, 100} {
 		st := runLoad(t, root, bin, l, cps, 20*time.Second, step)
 		reportLoad(t, st)
-		if st.missing != 0 || st.kernelDrops != 0 || st.ok != st.placed {
+		if st.missing != 0 || st.kernelDrops != 0 || st.ok != st.placed || st.incomplete != 0 {
 			t.Logf("CAPACITY: first loss at %d calls/s; last clean step: %d calls/s, %d calls at once, %.0f packets/s, CPU %.0f%%, RSS %.0f MB",
 				cps, last.cps, last.peakConcurrent, last.pps, last.cpuPc, last.rssPeakKB/1024)
 			return
@@ -107,7 +110,7 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	timeout := fmt.Sprintf("%ds", int(budget.Seconds())-30)
 	common := []string{"-m", strconv.Itoa(total), "-timeout", timeout, "-timeout_error", "-nostdin", "-nd",
 		"-key", "caller", callerExt, "-key", "ftag", "loadA", "-key", "ttag", "loadB", "-key", "pad", "-"}
-	uas := startIn(ctx, t, l.rec.ns, dir, "sipp uas (load)", append([]string{"sipp", "-sf", filepath.Join(sipp, "uas.xml"),
+	uas := startIn(ctx, t, l.rec.ns, dir, "sipp uas (load)", append([]string{"sipp", "-sf", filepath.Join(sipp, "uas-load.xml"),
 		"-i", recIP, "-p", "5060", "-mi", recIP, "-mp", "6000", "-d", "1000"}, common...)...)
 	waitListen(ctx, t, l.rec.ns, "5060", false, uas)
 	start := time.Now()
@@ -167,6 +170,12 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 		if r.Str("end_reason") != "completed" {
 			t.Errorf("load call %s ended %s (%s)", r.Str("call_id"), r.Str("end_reason"), r.Str("end_detail"))
 		}
+		if why := recordingIncomplete(r, filepath.Join(dataDir, "recordings")); why != "" {
+			st.incomplete++
+			if st.incomplete <= 5 {
+				t.Errorf("load call %s: recording %s", r.Str("call_id"), why)
+			}
+		}
 		spans = append(spans, span{a, b})
 	}
 	st.stored = len(recs)
@@ -194,11 +203,41 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	return st
 }
 
+// recordingIncomplete says what is wrong with a load call's recording, ""
+// when it is complete: a WAV on disk covering the answer to the end (within
+// one packet), both directions with packets and none lost.
+func recordingIncomplete(r record, dir string) string {
+	rc := r.Obj("recording")
+	if rc == nil || rc.Str("file") == "" {
+		return fmt.Sprintf("missing (%s)", show(r["recording"], true))
+	}
+	if nr := rc.Str("not_recordable"); nr != "" {
+		return "not recordable: " + nr
+	}
+	if _, err := os.Stat(filepath.Join(dir, rc.Str("file"))); err != nil {
+		return err.Error()
+	}
+	for _, side := range []string{"caller", "callee"} {
+		packets, _ := rc.Obj(side).Float("packets")
+		lost, _ := rc.Obj(side).Float("lost")
+		if packets == 0 || lost != 0 {
+			return fmt.Sprintf("%s: %v packets, %v lost", side, packets, lost)
+		}
+	}
+	a, _ := r.Time("answered_at")
+	b, _ := r.Time("ended_at")
+	dur, _ := rc.Float("duration_seconds")
+	if d := dur - b.Sub(a).Seconds(); d < -0.02 || d > 0.02 {
+		return fmt.Sprintf("%.3f s of audio for %.3f s of call", dur, b.Sub(a).Seconds())
+	}
+	return ""
+}
+
 func reportLoad(t *testing.T, st loadStats) {
 	t.Helper()
-	t.Logf("LOAD: %d calls/s, %v talk, %d placed, %d successful (SIPp), %d stored, %d missing, peak %d at once, "+
+	t.Logf("LOAD: %d calls/s, %v talk, %d placed, %d successful (SIPp), %d stored, %d missing, %d recordings incomplete, peak %d at once, "+
 		"%.0f packets/s to the daemon, %v kernel drops, daemon CPU %.0f%% of one core, RSS peak %.1f MB, run %v",
-		st.cps, st.talk, st.placed, st.ok, st.stored, st.missing, st.peakConcurrent, st.pps, st.kernelDrops,
+		st.cps, st.talk, st.placed, st.ok, st.stored, st.missing, st.incomplete, st.peakConcurrent, st.pps, st.kernelDrops,
 		st.cpuPc, st.rssPeakKB/1024, st.elapsed.Round(time.Second))
 }
 
