@@ -208,7 +208,7 @@ func runScenario(ctx context.Context, t *testing.T, root, bin string, l *lab, au
 		if sc.recording != nil {
 			sc.recording(t, rec, pcapPath)
 		} else {
-			checkRecording(t, rec, filepath.Join(dataDir, "recordings"))
+			checkRecording(t, rec, filepath.Join(dataDir, "recordings"), pcapPath)
 		}
 	}
 	if sc.check != nil {
