@@ -21,7 +21,9 @@ type loadStats struct {
 	stored, missing int
 	// incomplete counts stored calls whose recording is missing, partial
 	// or lost packets.
-	incomplete       int
+	incomplete int
+	// notCompleted counts stored calls whose end_reason is not completed.
+	notCompleted     int
 	peakConcurrent   int
 	pps              float64 // frames/s the kernel passed to the daemon
 	kernelDrops      float64
@@ -54,6 +56,9 @@ func TestLabLoad(t *testing.T) {
 	if st.peakConcurrent < 200 {
 		t.Errorf("peak %d calls at once, want ≥ 200", st.peakConcurrent)
 	}
+	if st.incomplete != 0 || st.notCompleted != 0 {
+		t.Errorf("%d recordings incomplete, %d calls not ended by their BYE", st.incomplete, st.notCompleted)
+	}
 }
 
 // TestLabCapacity raises the call rate until the first kernel drop or
@@ -71,7 +76,7 @@ func TestLabCapacity(t *testing.T) {
 	for _, cps := range []int{10, 15, 20, 30, 40, 60, 80, 100} {
 		st := runLoad(t, root, bin, l, cps, 20*time.Second, step)
 		reportLoad(t, st)
-		if st.missing != 0 || st.kernelDrops != 0 || st.ok != st.placed || st.incomplete != 0 {
+		if st.missing != 0 || st.kernelDrops != 0 || st.ok != st.placed || st.incomplete != 0 || st.notCompleted != 0 {
 			t.Logf("CAPACITY: first loss at %d calls/s; last clean step: %d calls/s, %d calls at once, %.0f packets/s, CPU %.0f%%, RSS %.0f MB",
 				cps, last.cps, last.peakConcurrent, last.pps, last.cpuPc, last.rssPeakKB/1024)
 			return
@@ -81,7 +86,9 @@ func TestLabCapacity(t *testing.T) {
 	t.Logf("CAPACITY: no loss up to %d calls/s (%d at once, %.0f packets/s)", last.cps, last.peakConcurrent, last.pps)
 }
 
-// runLoad places calls at cps for dur (plus the ramp-down) and measures.
+// runLoad places calls at cps for dur (plus the ramp-down) and measures;
+// the caller decides what counts as a failure (the capacity probe expects
+// to find one).
 func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Duration) loadStats {
 	t.Helper()
 
@@ -168,12 +175,15 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 		a, _ := r.Time("invite_at")
 		b, _ := r.Time("ended_at")
 		if r.Str("end_reason") != "completed" {
-			t.Errorf("load call %s ended %s (%s)", r.Str("call_id"), r.Str("end_reason"), r.Str("end_detail"))
+			st.notCompleted++
+			if st.notCompleted <= 5 {
+				t.Logf("load call %s ended %s (%s)", r.Str("call_id"), r.Str("end_reason"), r.Str("end_detail"))
+			}
 		}
 		if why := recordingIncomplete(r, filepath.Join(dataDir, "recordings")); why != "" {
 			st.incomplete++
 			if st.incomplete <= 5 {
-				t.Errorf("load call %s: recording %s", r.Str("call_id"), why)
+				t.Logf("load call %s: recording %s", r.Str("call_id"), why)
 			}
 		}
 		spans = append(spans, span{a, b})
@@ -187,7 +197,7 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	}
 	st.missing = len(missing)
 	if len(missing) > 0 {
-		t.Errorf("%d calls missing from the store, e.g. %v", len(missing), missing[:min(5, len(missing))])
+		t.Logf("%d calls missing from the store, e.g. %v", len(missing), missing[:min(5, len(missing))])
 	}
 	// Peak concurrency from the stored records themselves.
 	for _, s := range spans {
