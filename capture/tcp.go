@@ -148,7 +148,7 @@ func (a *tcpAssembler) data(s *tcpStream, seq uint32, b []byte, ts time.Time, fr
 		// Far behind: a new connection whose SYN we missed.
 		a.reset(s)
 		s.next = seq
-		off, end = 0, int64(len(b))
+		off = 0
 	case end <= 0:
 		a.retransmitted += uint64(len(b))
 		return

@@ -46,7 +46,6 @@ type talker struct {
 	ts       uint32
 	ssrc     uint32
 	pt       uint8
-	silence  byte
 }
 
 func (k *talker) send(t testing.TB, r *Recorder, at time.Time, fill byte) bool {

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -59,9 +58,3 @@ func (p RingPolicy) Rings(d time.Duration) int {
 // WithinLimit reports whether an answer after d of ringing came before ring
 // MaxRings+1 started.
 func (p RingPolicy) WithinLimit(d time.Duration) bool { return d >= 0 && d < p.Limit() }
-
-// seconds converts a duration to seconds, rounded to the nanosecond so the
-// JSON value is stable.
-func seconds(d time.Duration) float64 {
-	return math.Round(d.Seconds()*1e9) / 1e9
-}

@@ -19,7 +19,6 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -117,9 +116,4 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close badger: %w", err)
 	}
 	return nil
-}
-
-// isClosed reports a badger error that means the store was closed.
-func isClosed(err error) bool {
-	return errors.Is(err, badger.ErrDBClosed)
 }

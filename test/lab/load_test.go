@@ -15,7 +15,7 @@ import (
 
 // loadStats is what one load run measured.
 type loadStats struct {
-	rate, talk      time.Duration // talk: each call's conversation
+	talk            time.Duration // each call's conversation
 	cps             int
 	placed, ok      int // SIPp's total and successful calls
 	stored, missing int

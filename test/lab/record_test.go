@@ -10,6 +10,3 @@ func parseJSONLines(b []byte) ([]record, error) { return nettest.ParseJSONLines(
 
 // show renders a field value for a failure message.
 func show(v any, ok bool) string { return nettest.Show(v, ok) }
-
-// diffFields lists the fields whose values differ, skipping the named ones.
-func diffFields(a, b record, skip ...string) []string { return nettest.DiffFields(a, b, skip...) }
