@@ -33,6 +33,3 @@ func buildSwitchtap(t *testing.T, root string) string {
 	t.Helper()
 	return nettest.BuildSwitchtap(t, root, buildBudget)
 }
-
-// logFields splits a daemon log line (see nettest.LogFields).
-func logFields(line string) map[string]string { return nettest.LogFields(line) }
