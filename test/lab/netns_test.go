@@ -123,7 +123,7 @@ func newLab(ctx context.Context, t *testing.T) *lab {
 	out, err := exec.CommandContext(ctx, "ip", "-n", l.caller.ns, "link", "add", "link", "eth0", "name", "eth0.100",
 		"type", "vlan", "id", vlanID).CombinedOutput()
 	if err != nil {
-		l.noVLAN = fmt.Sprintf("this kernel cannot make a VLAN interface (ip link add type vlan: %v: %s)", err, strings.TrimSpace(string(out)))
+		l.noVLAN = fmt.Sprintf("this kernel cannot make a VLAN interface (ip link add type vlan: %v: %s); test/live TestLiveTaggedFrames sends tagged calls through the kernel instead", err, strings.TrimSpace(string(out)))
 		return l
 	}
 	runCmd(ctx, t, "ip", "-n", l.rec.ns, "link", "add", "link", "eth0", "name", "eth0.100", "type", "vlan", "id", vlanID)

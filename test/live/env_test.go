@@ -22,7 +22,7 @@ func requireLive(t *testing.T) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (network namespaces)")
 	}
-	for _, tool := range []string{"ip", "tc", "ss", "sipp", "tcpdump"} {
+	for _, tool := range []string{"ip", "tc", "ss", "sipp", "tcpdump", "tcpreplay"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
