@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 func TestOpenLiveNoInterface(t *testing.T) {
@@ -27,8 +29,8 @@ func TestOpenLiveNoInterface(t *testing.T) {
 	}
 }
 
-// requireRoot skips unless the test runs as root, or fails when
-// SWITCHTAP_REQUIRE_ROOT=1 says it must run.
+// requireRoot skips unless the test runs as root, or fails when skipping
+// is forbidden (testenv.RequireEnv, set by CI).
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() == 0 {
@@ -36,10 +38,7 @@ func requireRoot(t *testing.T) {
 			return
 		}
 	}
-	if os.Getenv("SWITCHTAP_REQUIRE_ROOT") == "1" {
-		t.Fatal("needs root and iproute2 (SWITCHTAP_REQUIRE_ROOT=1)")
-	}
-	t.Skip("needs root and iproute2")
+	testenv.SkipOrFail(t, "needs root and iproute2")
 }
 
 func run(t *testing.T, args ...string) {

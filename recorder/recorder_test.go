@@ -14,6 +14,8 @@ import (
 
 	"github.com/switchtap/switchtap/capture"
 	"github.com/zaf/g711"
+
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 const callID = "call-1@192.0.2.10"
@@ -158,7 +160,7 @@ func checkModes(t *testing.T, root, path string) {
 // checks the channels and sample count they see.
 func checkReaders(t *testing.T, path string, ch, samples int) {
 	t.Helper()
-	require := os.Getenv("SWITCHTAP_REQUIRE_ALL") == "1"
+	require := testenv.Required()
 	if _, err := exec.LookPath("sox"); err == nil {
 		out, err := exec.Command("sox", "--i", path).CombinedOutput()
 		if err != nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/switchtap/switchtap/capture"
+
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 const pcapDir = "/work/shared/pcaps"
@@ -79,7 +81,7 @@ func tsharkRTP(t *testing.T, file string) (fiveTuple, []refPacket) {
 // stream and the WAV writer, and compares every audio packet's samples
 // with tshark's payload (G.711 file) and with sox's decode (PCM file).
 func TestReferencePcaps(t *testing.T) {
-	require := os.Getenv("SWITCHTAP_REQUIRE_ALL") == "1"
+	require := testenv.Required()
 	if _, err := os.Stat(pcapDir); err != nil {
 		if require {
 			t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 // defaultCache is where setup.sh puts kernels and busybox.
@@ -64,29 +66,17 @@ func requireMachine(t *testing.T, m machine) {
 		return
 	}
 	msg := "missing " + strings.Join(missing, ", ") + " (run test/gpio/setup.sh)"
-	if os.Getenv("SWITCHTAP_REQUIRE_ALL") == "1" {
-		t.Fatalf("SWITCHTAP_REQUIRE_ALL=1 but %s", msg)
-	}
-	t.Skip(msg)
+	testenv.SkipOrFail(t, msg)
 }
 
-// moduleRoot walks up from the working directory to the folder with go.mod.
+// moduleRoot returns the folder with go.mod (see testenv.ModuleRoot).
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := testenv.ModuleRoot()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("go.mod not found above the working directory: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // buildGuest cross-compiles ./guest for m, statically.

@@ -5,11 +5,11 @@
 // Run it as root (it creates network namespaces, veth pairs, a bridge and
 // tc mirror filters, all removed when it ends):
 //
-//	sudo SWITCHTAP_REQUIRE_LIVE=1 go test ./test/live/ -v
+//	sudo SWITCHTAP_REQUIRE_ALL=1 go test ./test/live/ -v
 //
 // It needs ip and tc (iproute2), sipp (Debian package sip-tester) and
 // tcpdump. Without root or any of these it skips, unless
-// SWITCHTAP_REQUIRE_LIVE=1, which turns the skip into a failure (CI sets
+// SWITCHTAP_REQUIRE_ALL=1, which turns the skip into a failure (CI sets
 // it). Namespaces are named stl-<pid>-…; if the test binary is killed
 // before its cleanup runs, `ip netns list | grep ^stl-` shows leftovers to
 // delete by hand.
