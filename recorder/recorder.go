@@ -390,13 +390,16 @@ func (r *Recorder) flow(l *leg, d *capture.Datagram, channel int) *flow {
 func (r *Recorder) Advance(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if wall := r.cfg.Now(); wall.Sub(r.diskAt) >= diskEvery || wall.Before(r.diskAt) {
-		r.checkDiskLocked()
-	}
-	if now.Sub(r.scanned) < scanEvery {
+	// Called for every captured frame: nothing but this comparison until a
+	// second of capture time has passed (a quiet line is advanced by the
+	// daemon's ticker, so the disk is still checked).
+	if now.Sub(r.scanned) < scanEvery && !now.Before(r.scanned) {
 		return
 	}
 	r.scanned = now
+	if wall := r.cfg.Now(); wall.Sub(r.diskAt) >= diskEvery || wall.Before(r.diskAt) {
+		r.checkDiskLocked()
+	}
 	for _, l := range r.legs {
 		for _, f := range l.flows {
 			if !f.closed && now.Sub(f.st.lastSeen) > r.cfg.StreamTimeout {

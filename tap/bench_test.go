@@ -13,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/internal/pcapgen"
+	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/tap"
 )
@@ -109,7 +110,14 @@ func BenchmarkPipelineRTP(b *testing.B) {
 	if rtp.Data == nil || rtp.LinkType != layers.LinkTypeEthernet {
 		b.Fatal("no RTP frame in the scenario")
 	}
-	p := tap.NewPipeline(sip.DefaultTrackerConfig(), func(sip.Call) {}, discard())
+	// With the recorder on, as in the daemon (the packet belongs to no
+	// call here: the classify-and-reject path every stray packet takes).
+	rec, err := recorder.New(recorder.Config{Dir: b.TempDir()}, discard())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	p := tap.NewPipeline(sip.DefaultTrackerConfig(), func(sip.Call) {}, discard(), tap.WithRecorder(rec))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(rtp.Data)))
 	for b.Loop() {
