@@ -154,19 +154,10 @@ func TestOpenFilesMerges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	d := NewDecoder()
-	var out []got
-	for {
-		f, err := s.ReadFrame()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Decode(f.LinkType, f.Data, f.Info, collect(&out)); err != nil {
-			t.Fatal(err)
+	out, st := decodeSource(t, s)
+	for reason, n := range st.Undecodable {
+		if n != 0 {
+			t.Fatalf("%d frames undecodable (%s)", n, reason)
 		}
 	}
 	var order []string
@@ -220,6 +211,12 @@ func decodeFile(t *testing.T, path string) ([]got, DecoderStats) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeSource(t, s)
+}
+
+// decodeSource decodes every frame of s, then closes it.
+func decodeSource(t *testing.T, s Source) ([]got, DecoderStats) {
+	t.Helper()
 	defer s.Close()
 	d := NewDecoder()
 	var out []got
