@@ -1,11 +1,7 @@
 package tap_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,19 +18,12 @@ import (
 // with RTP both ways (20 ms PCMU) and reports packets per second.
 func BenchmarkReplayLoad(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "load.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := pcapgen.NewWriter(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	want, packets, err := pcapgen.Load(w, 1000, pcapgen.BaseTime())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	var want []pcapgen.Expect
+	var packets int
+	if err := pcapgen.WriteFile(path, func(w *pcapgen.Writer) (err error) {
+		want, packets, err = pcapgen.Load(w, 1000, pcapgen.BaseTime())
+		return err
+	}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -65,35 +54,11 @@ func frames(b *testing.B, name string) []capture.Frame {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := sc.Write(w); err != nil {
-		b.Fatal(err)
-	}
 	path := filepath.Join(b.TempDir(), name+".pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	if _, err := sc.WriteFile(path); err != nil {
 		b.Fatal(err)
 	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	var out []capture.Frame
-	for {
-		f, err := src.ReadFrame()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		f.Data = bytes.Clone(f.Data)
-		out = append(out, f)
-	}
+	return readFrames(b, path)
 }
 
 // BenchmarkPipelineRTP measures one RTP packet (Ethernet/IPv4/UDP, 172

@@ -20,19 +20,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func writeScenario(t testing.TB, sc pcapgen.Scenario, dir string) (string, []pcapgen.Expect) {
 	t.Helper()
 	path := filepath.Join(dir, sc.Name+".pcap")
-	f, err := os.Create(path)
+	want, err := sc.WriteFile(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pcapgen.NewWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := sc.Write(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path, want

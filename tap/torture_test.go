@@ -22,28 +22,23 @@ func TestTortureCounted(t *testing.T) {
 		t.Fatal("torture messages missing")
 	}
 	path := filepath.Join(t.TempDir(), "torture.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pcapgen.NewWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := pcapgen.BaseTime()
-	src, dst := netip.MustParseAddrPort("192.0.2.10:5060"), netip.MustParseAddrPort("192.0.2.20:5060")
-	for _, p := range append(append([]string{}, valid...), invalid...) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
+	err := pcapgen.WriteFile(path, func(w *pcapgen.Writer) error {
+		at := pcapgen.BaseTime()
+		src, dst := netip.MustParseAddrPort("192.0.2.10:5060"), netip.MustParseAddrPort("192.0.2.20:5060")
+		for _, p := range append(append([]string{}, valid...), invalid...) {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			at = at.Add(time.Millisecond)
+			// Big messages are fragmented by the writer, as on a real wire.
+			if err := w.UDP(at, src, dst, b); err != nil {
+				return err
+			}
 		}
-		at = at.Add(time.Millisecond)
-		// Big messages are fragmented by the writer, as on a real wire.
-		if err := w.UDP(at, src, dst, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, st := replayFiles(t, sip.DefaultTrackerConfig(), path)

@@ -31,18 +31,12 @@ func TestRecordingKill9(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	load := filepath.Join(dir, "load.pcap")
-	f, err := os.Create(load)
-	if err != nil {
+	if err := pcapgen.WriteFile(load, func(w *pcapgen.Writer) error {
+		_, _, err := pcapgen.Load(w, 3000, pcapgen.BaseTime())
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := pcapgen.NewWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pcapgen.Load(w, 3000, pcapgen.BaseTime()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	recDir := filepath.Join(dir, "rec")
 
 	var parts []string
@@ -73,14 +67,14 @@ func TestRecordingKill9(t *testing.T) {
 	t.Logf("killed with %d recordings half-written", len(parts))
 
 	// The next start repairs them (replay opens the recorder as run does).
-	busy, _ := pcapgen.Lookup("busy")
-	small := filepath.Join(dir, "busy.pcap")
-	sf, _ := os.Create(small)
-	sw, _ := pcapgen.NewWriter(sf)
-	if _, err := busy.Write(sw); err != nil {
+	busy, err := pcapgen.Lookup("busy")
+	if err != nil {
 		t.Fatal(err)
 	}
-	sf.Close()
+	small := filepath.Join(dir, "busy.pcap")
+	if _, err := busy.WriteFile(small); err != nil {
+		t.Fatal(err)
+	}
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "replay", "--json", "--record-dir", recDir, small)
 	cmd.Stderr = &stderr

@@ -88,19 +88,10 @@ func TestReplayJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, name+".pcap")
-		f, err := os.Create(path)
+		e, err := sc.WriteFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := pcapgen.NewWriter(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := sc.Write(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
 		files = append(files, path)
 		want = append(want, e...)
 	}

@@ -3,6 +3,7 @@ package pcapgen
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -115,4 +116,32 @@ func (w *Writer) writeFrame(t time.Time, data []byte) error {
 	}
 	w.frames++
 	return nil
+}
+
+// WriteFile creates the pcap file at path (nanosecond timestamps) and lets
+// fn write its packets.
+func WriteFile(path string, fn func(*Writer) error, opts ...Option) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	w, err := NewWriter(f, opts...)
+	if err == nil {
+		err = fn(w)
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", path, cerr)
+	}
+	return err
+}
+
+// WriteFile writes the scenario alone to the pcap file at path.
+func (s Scenario) WriteFile(path string) ([]Expect, error) {
+	var want []Expect
+	err := WriteFile(path, func(w *Writer) error {
+		var err error
+		want, err = s.Write(w)
+		return err
+	})
+	return want, err
 }

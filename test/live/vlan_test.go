@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -29,29 +28,24 @@ func TestLiveTaggedFrames(t *testing.T) {
 
 	dir := t.TempDir()
 	calls := filepath.Join(dir, "tagged.pcap")
-	f, err := os.Create(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pcapgen.NewWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wantVLAN := map[string]string{}
-	for _, c := range []struct{ scenario, vlan string }{{"vlan", "100"}, {"qinq", "200"}} {
-		sc, err := pcapgen.Lookup(c.scenario)
-		if err != nil {
-			t.Fatal(err)
+	err := pcapgen.WriteFile(calls, func(w *pcapgen.Writer) error {
+		for _, c := range []struct{ scenario, vlan string }{{"vlan", "100"}, {"qinq", "200"}} {
+			sc, err := pcapgen.Lookup(c.scenario)
+			if err != nil {
+				return err
+			}
+			exp, err := sc.Write(w)
+			if err != nil {
+				return err
+			}
+			for _, e := range exp {
+				wantVLAN[e.CallID] = c.vlan
+			}
 		}
-		exp, err := sc.Write(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range exp {
-			wantVLAN[e.CallID] = c.vlan
-		}
-	}
-	if err := f.Close(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 
