@@ -1,0 +1,265 @@
+// Package web serves switchtap's HTTP API (/api/v1) and its Spanish web
+// console (html/template + embed, no build step, no CDN). It knows nothing
+// of badger or argon2: calls, accounts and the audit log come through the
+// small interfaces below, which package daemon fills with the store and
+// package access.
+//
+// Every path needs a login (session cookie or Authorization: Bearer) but
+// /healthz and /metrics, which are served elsewhere. State-changing
+// requests are guarded by http.CrossOriginProtection.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/switchtap/switchtap/sip"
+)
+
+// Role is what an account may do.
+type Role string
+
+// Roles of the procedure (seed document): the técnico UACT evaluates, the
+// jefe UACT reviews and reads the audit, the admin manages accounts.
+const (
+	RoleTecnico Role = "tecnico"
+	RoleJefe    Role = "jefe"
+	RoleAdmin   Role = "admin"
+)
+
+// Principal is who makes a request.
+type Principal struct {
+	Name string
+	Role Role
+	// Via is "session", "token" or "socket".
+	Via string
+	// MustChange says the password must be changed before anything else
+	// (the first admin's generated password).
+	MustChange bool
+}
+
+// Session is a login: Token goes in the cookie and is never stored in the
+// clear.
+type Session struct {
+	Token     string
+	Principal Principal
+	Expires   time.Time
+}
+
+// User is an account as listed to an admin.
+type User struct {
+	Name        string     `json:"name"`
+	Role        Role       `json:"role"`
+	Disabled    bool       `json:"disabled"`
+	MustChange  bool       `json:"must_change"`
+	Created     time.Time  `json:"created"`
+	LastLogin   *time.Time `json:"last_login"`
+	LockedUntil *time.Time `json:"locked_until"`
+}
+
+// AuditEvent is what a handler asks to be written to the audit log.
+type AuditEvent struct {
+	Actor  string
+	Action string
+	Target string
+	Detail string
+	Remote string
+}
+
+// AuditEntry is one entry of the hash-chained audit log.
+type AuditEntry struct {
+	Seq    uint64    `json:"seq"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Remote string    `json:"remote,omitempty"`
+	Prev   string    `json:"prev"`
+	Hash   string    `json:"hash"`
+}
+
+// Audit actions written by this package.
+const (
+	ActionLogin          = "login"
+	ActionLoginFailed    = "login_failed"
+	ActionLogout         = "logout"
+	ActionRecordingPlay  = "recording_play"
+	ActionRecordingSave  = "recording_download"
+	ActionExportCalls    = "export_calls"
+	ActionExportAudit    = "export_audit"
+	ActionPasswordChange = "password_change"
+)
+
+// Errors the dependencies return, wrapped; the adapters in package daemon
+// map their packages' own errors onto these.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrBadLogin is a wrong name or password (never said which).
+	ErrBadLogin = errors.New("bad name or password")
+	// ErrLocked is an account locked after repeated failures; a
+	// *LockedError says until when.
+	ErrLocked  = errors.New("account locked")
+	ErrInvalid = errors.New("invalid")
+	ErrExists  = errors.New("already exists")
+)
+
+// LockedError says until when an account is locked.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("account locked until %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// Auth is accounts, sessions, API tokens and the audit log (package
+// access behind an adapter).
+type Auth interface {
+	Login(ctx context.Context, name, password, remote string) (Session, error)
+	Session(ctx context.Context, token string) (Principal, error)
+	Logout(ctx context.Context, token string) error
+	Token(ctx context.Context, raw string) (Principal, error)
+	ChangePassword(ctx context.Context, p Principal, oldPassword, newPassword string) error
+
+	Users(ctx context.Context) ([]User, error)
+	AddUser(ctx context.Context, by Principal, name string, role Role, password string) error
+	SetPassword(ctx context.Context, by Principal, name, password string) error
+	SetRole(ctx context.Context, by Principal, name string, role Role) error
+	SetDisabled(ctx context.Context, by Principal, name string, disabled bool) error
+	// IssueToken returns a new API token for name, shown once.
+	IssueToken(ctx context.Context, by Principal, name, label string) (string, error)
+
+	Audit(ctx context.Context, e AuditEvent) error
+	AuditEntries(ctx context.Context, from, to time.Time, fn func(AuditEntry) error) error
+}
+
+// Calls reads call records and their SIP messages (package storage behind
+// an adapter).
+type Calls interface {
+	// Calls calls fn for each record with invite_at in [from, to), in order.
+	Calls(ctx context.Context, from, to time.Time, fn func(sip.Call) error) error
+	// Call returns one record or an error wrapping ErrNotFound.
+	Call(ctx context.Context, id string) (sip.Call, error)
+	// Messages returns the leg's SIP messages as seen (none: empty).
+	Messages(ctx context.Context, id string) ([]sip.LegMessage, error)
+	// CallByCallID returns the newest record of a SIP Call-ID (to follow a
+	// transfer's target_call_id), or an error wrapping ErrNotFound.
+	CallByCallID(ctx context.Context, callID string) (sip.Call, error)
+}
+
+// StatusInfo is what /api/v1/status and the Estado page show. Its JSON keys
+// are read by scripts: add, never rename.
+type StatusInfo struct {
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	Now       time.Time `json:"now"`
+	Capture   struct {
+		Source         string     `json:"source"` // interface name or "pcap"
+		Up             bool       `json:"up"`
+		Frames         uint64     `json:"frames"`
+		KernelReceived uint64     `json:"kernel_received"`
+		KernelDropped  uint64     `json:"kernel_dropped"`
+		Undecodable    uint64     `json:"undecodable"`
+		SIPMessages    uint64     `json:"sip_messages"`
+		SIPErrors      uint64     `json:"sip_errors"`
+		LastSIP        *time.Time `json:"last_sip"`
+		CallsOpen      int        `json:"calls_open"`
+		CallsDropped   uint64     `json:"calls_dropped"`
+	} `json:"capture"`
+	Store struct {
+		Bytes        uint64 `json:"bytes"`
+		CallsStored  uint64 `json:"calls_stored"`
+		QueueLen     int    `json:"queue_len"`
+		WriteFailing bool   `json:"write_failing"`
+		Dropped      uint64 `json:"dropped"`
+	} `json:"store"`
+	Disk struct {
+		Path          string `json:"path"`
+		FreeBytes     uint64 `json:"free_bytes"`
+		FloorBytes    uint64 `json:"floor_bytes"`
+		FloorReached  bool   `json:"floor_reached"`
+		RecordingsB   uint64 `json:"recordings_bytes"`
+		RecordingsN   uint64 `json:"recordings_files"`
+		RetentionMaxB uint64 `json:"retention_max_bytes"`
+		RetentionDays int    `json:"retention_max_days"`
+	} `json:"disk"`
+	// Lamp is the status lamp: "ok", "no_sip" or "fault"; Fault says why.
+	Lamp  string `json:"lamp"`
+	Fault string `json:"fault,omitempty"`
+	// Alarm is the four-ring panel: "off", "warning" or "alarm".
+	Alarm  string `json:"alarm"`
+	Errors []struct {
+		At      time.Time `json:"at"`
+		Message string    `json:"message"`
+	} `json:"errors"`
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Calls  Calls
+	Auth   Auth
+	Status func() StatusInfo
+	// Live feeds /api/v1/live and the En vivo page.
+	Live *Hub
+	// RecordingDir is the root of the recordings; no file outside it is
+	// ever opened.
+	RecordingDir string
+	// Location is the local time zone of dates in queries and pages
+	// (America/El_Salvador by default).
+	Location  *time.Location
+	Ring      sip.RingPolicy
+	Operators []string
+	// Secure marks cookies Secure (the daemon serves TLS).
+	Secure  bool
+	Version string
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Server is the HTTP API and console.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns a server over cfg's dependencies.
+func New(cfg Config) (*Server, error) {
+	if cfg.Calls == nil || cfg.Auth == nil || cfg.Status == nil || cfg.Live == nil {
+		return nil, fmt.Errorf("%w: web needs calls, auth, status and live", ErrInvalid)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, log: cfg.Log, now: cfg.Now}, nil
+}
+
+// Handler serves the API and console on the network: every request needs
+// a login.
+func (s *Server) Handler() http.Handler { return s.handler(false) }
+
+// LocalHandler serves the same API on the local socket, whose file mode
+// (0660, group switchtap) is the access control: the peer is taken as an
+// admin named "local:<uid>" (see WithPeer).
+func (s *Server) LocalHandler() http.Handler { return s.handler(true) }
+
+func (s *Server) handler(local bool) http.Handler {
+	mux := http.NewServeMux()
+	s.apiRoutes(mux)
+	if !local {
+		s.consoleRoutes(mux)
+	}
+	return s.guard(mux, local)
+}
