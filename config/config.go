@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	// The board may have no zoneinfo: America/El_Salvador must resolve.
+	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
 
@@ -37,6 +39,11 @@ type Config struct {
 	Calls         Calls          `yaml:"calls"`
 	Metrics       Metrics        `yaml:"metrics"`
 	Recording     Recording      `yaml:"recording"`
+	Web           Web            `yaml:"web"`
+	API           API            `yaml:"api"`
+	// TimeZone is the zone of the switchboard's days and hours in the
+	// console and the reports (IANA name; the zone data is embedded).
+	TimeZone string `yaml:"time_zone"`
 	// Device is the alarm panel: lamps, buzzer, silence button, status
 	// lamp (package device).
 	Device device.Config `yaml:"device"`
@@ -77,6 +84,42 @@ type Metrics struct {
 	Listen string `yaml:"listen"`
 }
 
+// Web configures the HTTP API and the console.
+type Web struct {
+	// Listen is the console's address; empty turns it off.
+	Listen string `yaml:"listen"`
+	// TLSCert and TLSKey are PEM files; with both the console is served
+	// over HTTPS only, without them over HTTP (logged as a warning).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+// API configures the local socket the command line uses to reach a
+// running daemon.
+type API struct {
+	// Socket is the unix socket's path; default DATA_DIR/switchtap.sock.
+	// It is created mode 0660, group switchtap when that group exists:
+	// whoever can open it acts as an admin.
+	Socket string `yaml:"socket"`
+}
+
+// SocketPath returns the local API socket's path.
+func (c Config) SocketPath() string {
+	if c.API.Socket != "" {
+		return c.API.Socket
+	}
+	return filepath.Join(c.DataDir, "switchtap.sock")
+}
+
+// Location returns the configured time zone.
+func (c Config) Location() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time_zone %q: %w", c.TimeZone, err)
+	}
+	return loc, nil
+}
+
 // Ring is the ring policy: a preset, optionally overridden key by key.
 type Ring struct {
 	// Preset is us (2 s / 4 s), sv (1.2 s / 4.6 s) or eu (1 s / 4 s).
@@ -114,7 +157,9 @@ func Default() Config {
 			RingOn:   tc.Ring.On,
 			RingOff:  tc.Ring.Off,
 		},
-		Metrics: Metrics{Listen: ":7060"},
+		Metrics:  Metrics{Listen: ":7060"},
+		Web:      Web{Listen: ":8080"},
+		TimeZone: "America/El_Salvador",
 		Recording: Recording{
 			Enabled:    true,
 			MaxTotal:   20 << 30,
@@ -210,6 +255,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Device.Validate(); err != nil {
 		return fmt.Errorf("device: %w", err)
+	}
+	if _, err := c.Location(); err != nil {
+		return err
+	}
+	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
+		return fmt.Errorf("web: give both tls_cert and tls_key, or neither")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -34,9 +35,24 @@ type DaemonConfig struct {
 	// Tick is how often the capture clock is carried forward when no
 	// packet arrives, so timeouts fire on a quiet line.
 	Tick time.Duration
-	// QueueSize bounds the records waiting to be stored; when full,
-	// capture waits rather than lose a record.
+	// QueueSize bounds the records kept in memory while they wait for the
+	// store (a slow or failing disk); past it records are counted as
+	// dropped. Capture never waits on the store.
 	QueueSize int
+	// DrainTimeout bounds how long shutdown keeps retrying a failing store
+	// for the records still queued; what is left after it is counted as
+	// dropped and reported in Run's error, so shutdown always completes.
+	DrainTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff between failed store writes.
+	RetryMin, RetryMax time.Duration
+	// EndOfInput makes a source's io.EOF the end of the input rather than
+	// a failure (capture files under `run --pcap`): the legs still open are
+	// flushed as end_of_capture, as replay does, and the daemon keeps
+	// running until ctx is done.
+	EndOfInput bool
+	// Sleep waits between retries (injected for tests); it returns early
+	// with false when stop is closed.
+	Sleep func(d time.Duration, stop <-chan struct{}) bool
 	// Now is the wall clock (injected for tests); it only carries the
 	// capture clock forward between packets, never stamps an event.
 	Now func() time.Time
@@ -63,10 +79,13 @@ type Daemon struct {
 	// fault holds the current fault ("" when none) for the status lamp.
 	fault atomic.Value
 
-	queue  chan sip.Call
-	stored sync.WaitGroup
-	storeM sync.Mutex
-	nStore uint64
+	queue *recordQueue
+	// drain is closed when capture has ended and the last records are
+	// queued: the writer then empties the queue and returns.
+	drain       chan struct{}
+	eof         atomic.Bool
+	nStore      atomic.Uint64
+	writeErrors atomic.Uint64
 }
 
 // NewDaemon returns a daemon reading src and writing to store.
@@ -77,15 +96,67 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 		cfg.Tick = 10 * time.Millisecond
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 4096
+		// About 10 minutes of a busy switchboard's records, a few MB.
+		cfg.QueueSize = 10000
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = 100 * time.Millisecond
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(5*time.Second, cfg.RetryMin)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: make(chan sip.Call, cfg.QueueSize)}
-	d.p = NewPipeline(cfg.Tracker, func(c sip.Call) { d.queue <- c }, log, cfg.Pipeline...)
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: newRecordQueue(cfg.QueueSize), drain: make(chan struct{})}
+	d.p = NewPipeline(cfg.Tracker, d.enqueue, log, cfg.Pipeline...)
 	return d
 }
+
+// sleep waits d or until stop is closed.
+func sleep(d time.Duration, stop <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stop:
+		return false
+	}
+}
+
+// enqueue is the pipeline's output; it runs under d.mu and never blocks.
+func (d *Daemon) enqueue(c sip.Call) {
+	if !d.queue.push(c) {
+		d.log.Error("record dropped: store queue full", "id", c.ID, "call_id", c.CallID,
+			"queued", d.cfg.QueueSize, "dropped_total", d.queue.droppedCount())
+	}
+}
+
+// QueueStats describes the records between capture and store.
+type QueueStats struct {
+	// Queued records wait for the store; Dropped were lost because the
+	// queue was full or the store still failed at shutdown.
+	Queued  int
+	Dropped uint64
+	// WriteErrors counts failed store writes (each retried).
+	WriteErrors uint64
+}
+
+// Queue returns the store queue's counters.
+func (d *Daemon) Queue() QueueStats {
+	return QueueStats{Queued: d.queue.len(), Dropped: d.queue.droppedCount(), WriteErrors: d.writeErrors.Load()}
+}
+
+// InputEnded reports whether a finite input (capture files) has been read
+// to its end.
+func (d *Daemon) InputEnded() bool { return d.eof.Load() }
 
 // Stats returns the pipeline's counters.
 func (d *Daemon) Stats() Stats {
@@ -140,11 +211,7 @@ func (d *Daemon) Health() device.Health {
 func (d *Daemon) KernelStats() (capture.LiveStats, error) { return d.src.Stats() }
 
 // Stored returns how many records have been written to the store.
-func (d *Daemon) Stored() uint64 {
-	d.storeM.Lock()
-	defer d.storeM.Unlock()
-	return d.nStore
-}
+func (d *Daemon) Stored() uint64 { return d.nStore.Load() }
 
 // Run captures until ctx is done or the capture fails. On the way out it
 // closes the capture, emits the legs still open (end_reason unknown,
@@ -154,11 +221,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 
 	writeErr := make(chan error, 1)
-	d.stored.Add(1)
-	go func() {
-		defer d.stored.Done()
-		writeErr <- d.write()
-	}()
+	go func() { writeErr <- d.write() }()
 
 	var wg sync.WaitGroup
 	readErr := make(chan error, 1)
@@ -169,9 +232,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	go func() {
 		defer wg.Done()
-		defer cancel()
 		defer d.running.Store(false)
-		readErr <- d.read(ctx)
+		err := d.read(ctx)
+		if err != nil || !d.cfg.EndOfInput {
+			cancel()
+		}
+		readErr <- err
 	}()
 	go func() {
 		defer wg.Done()
@@ -187,8 +253,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.p.Flush(FlushShutdown)
 	d.mu.Unlock()
-	close(d.queue)
-	d.stored.Wait()
+	close(d.drain)
 
 	var errs []error
 	if err := <-readErr; err != nil {
@@ -208,6 +273,14 @@ func (d *Daemon) read(ctx context.Context) error {
 		f, err := d.src.ReadFrame()
 		if err != nil {
 			if ctx.Err() != nil {
+				return nil
+			}
+			if d.cfg.EndOfInput && errors.Is(err, io.EOF) {
+				d.mu.Lock()
+				d.p.Flush(FlushEndOfCapture)
+				d.mu.Unlock()
+				d.eof.Store(true)
+				d.log.Info("end of input", "calls_queued", d.queue.len())
 				return nil
 			}
 			return fmt.Errorf("capture: %w", err)
@@ -259,51 +332,73 @@ func (d *Daemon) logStats() {
 		"calls_dropped_full", st.Tracker.DroppedFull)
 }
 
-// write stores queued records in batches until the queue is closed. A
-// failed write is retried: a record once taken is never dropped while the
-// daemon runs.
+// write stores queued records in batches until drain is closed and the
+// queue is empty. A failed write is retried with backoff, the fault shown
+// on the status lamp, while capture goes on filling the bounded queue;
+// after drain, retries stop at DrainTimeout and what is left is counted as
+// dropped and returned as an error.
 func (d *Daemon) write() error {
 	const maxBatch = 256
-	batch := make([]sip.Call, 0, maxBatch)
-	for c := range d.queue {
-		batch = append(batch[:0], c)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case c, ok := <-d.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, c)
-			default:
-				break drain
-			}
+	stop := make(chan struct{}) // closed at the drain deadline
+	draining := false
+	// The drain deadline's timer is stopped on return: nothing of the
+	// writer outlives it.
+	var drainTimer *time.Timer
+	defer func() {
+		if drainTimer != nil {
+			drainTimer.Stop()
 		}
-		if err := d.put(batch); err != nil {
-			return err
-		}
+	}()
+	startDrain := func() {
+		draining = true
+		drainTimer = time.AfterFunc(d.cfg.DrainTimeout, func() { close(stop) })
 	}
-	return nil
-}
-
-func (d *Daemon) put(batch []sip.Call) error {
-	var err error
-	for attempt := 0; attempt < 30; attempt++ {
+	backoff := d.cfg.RetryMin
+	for {
+		batch := d.queue.peek(maxBatch)
+		if len(batch) == 0 {
+			if draining {
+				return nil
+			}
+			select {
+			case <-d.queue.ready:
+			case <-d.drain:
+				startDrain()
+			}
+			continue
+		}
 		// Not the run context: records must still be written during
 		// shutdown.
-		if err = d.store.PutCalls(context.Background(), batch); err == nil {
+		err := d.store.PutCalls(context.Background(), batch)
+		if err == nil {
+			d.queue.done(len(batch))
 			d.fault.Store("")
-			d.storeM.Lock()
-			d.nStore += uint64(len(batch))
-			d.storeM.Unlock()
+			d.nStore.Add(uint64(len(batch)))
+			backoff = d.cfg.RetryMin
 			for _, c := range batch {
 				d.log.Info("call stored", "id", c.ID, "call_id", c.CallID, "end_reason", c.EndReason)
 			}
-			return nil
+			continue
 		}
-		d.log.Error("store write failed, retrying", "records", len(batch), "err", err)
+		d.writeErrors.Add(1)
 		d.fault.Store("store: " + err.Error())
-		time.Sleep(time.Second)
+		d.log.Error("store write failed, retrying", "records", len(batch), "queued", d.queue.len(), "retry_in", backoff, "err", err)
+		wait := d.drain
+		if draining {
+			wait = stop
+		}
+		if !d.cfg.Sleep(backoff, wait) && draining {
+			n := d.queue.drop()
+			d.log.Error("records lost: store still failing at shutdown", "records", n, "err", err)
+			return fmt.Errorf("store: %d records not stored at shutdown: %w", n, err)
+		}
+		if !draining {
+			select {
+			case <-d.drain:
+				startDrain()
+			default:
+			}
+		}
+		backoff = min(2*backoff, d.cfg.RetryMax)
 	}
-	return fmt.Errorf("store %d records: %w", len(batch), err)
 }

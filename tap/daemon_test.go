@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,5 +159,127 @@ func TestDaemon(t *testing.T) {
 				t.Errorf("%d records stored, want 2", len(got))
 			}
 		})
+	}
+}
+
+// failingStore refuses every write, or succeeds once healed.
+type failingStore struct {
+	mu     sync.Mutex
+	healed bool
+	calls  []sip.Call
+	tries  int
+}
+
+func (s *failingStore) PutCalls(_ context.Context, cs []sip.Call) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tries++
+	if !s.healed {
+		return errors.New("disk on fire")
+	}
+	s.calls = append(s.calls, cs...)
+	return nil
+}
+
+func (s *failingStore) heal() { s.mu.Lock(); s.healed = true; s.mu.Unlock() }
+
+func (s *failingStore) stored() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.calls) }
+
+// TestDaemonFailingStoreDoesNotFreeze is the regression test of the freeze
+// found in the front-door issue (#8): the capture loop sent to a full store
+// queue while holding the pipeline lock, so once a failing store stopped
+// draining it, capture, Stats, Health, the alarm panel and shutdown all
+// blocked. With a queue of one and a store that always fails: capture reads
+// every frame, the counters and the fault answer at once, the records past
+// the bound are counted as dropped, and shutdown completes within the
+// drain timeout, reporting the records it could not store.
+func TestDaemonFailingStoreDoesNotFreeze(t *testing.T) {
+	dir := t.TempDir()
+	load := filepath.Join(dir, "load.pcap")
+	var want []pcapgen.Expect
+	if err := pcapgen.WriteFile(load, func(w *pcapgen.Writer) error {
+		var err error
+		want, _, err = pcapgen.Load(w, 20, time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		heal bool
+	}{
+		{"store never recovers", false},
+		{"store recovers before shutdown", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := capture.OpenFiles([]string{load})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := &fakeLive{src: files, done: make(chan struct{}), consumed: make(chan struct{})}
+			st := &failingStore{}
+			d := tap.NewDaemon(tap.DaemonConfig{
+				Tracker: sip.DefaultTrackerConfig(), QueueSize: 1,
+				RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
+				DrainTimeout: 200 * time.Millisecond,
+			}, src, st, discard())
+			ctx, cancel := context.WithCancel(context.Background())
+			runErr := make(chan error, 1)
+			go func() { runErr <- d.Run(ctx) }()
+
+			select {
+			case <-src.consumed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("capture blocked behind the failing store")
+			}
+			within(t, "Stats", func() { d.Stats() })
+			within(t, "AlarmPanel", func() { d.AlarmPanel() })
+			within(t, "Mute", d.Mute)
+			waitFor(t, "the fault to show", func() bool { return d.Health().Fault != "" })
+			waitFor(t, "the records past the bound to be dropped", func() bool {
+				q := d.Queue()
+				return q.Queued == 1 && q.Dropped == uint64(len(want)-1) && q.WriteErrors > 0
+			})
+			if tc.heal {
+				st.heal()
+				waitFor(t, "the queued record to be stored", func() bool { return st.stored() == 1 })
+				waitFor(t, "the fault to clear", func() bool { return d.Health().Fault == "" })
+			}
+			cancel()
+			var err2 error
+			select {
+			case err2 = <-runErr:
+			case <-time.After(10 * time.Second):
+				t.Fatal("shutdown did not complete")
+			}
+			q := d.Queue()
+			if tc.heal {
+				if err2 != nil {
+					t.Fatalf("Run: %v", err2)
+				}
+				if q.Queued != 0 || q.Dropped != uint64(len(want)-1) || d.Stored() != 1 {
+					t.Errorf("queue %+v, stored %d", q, d.Stored())
+				}
+				return
+			}
+			if err2 == nil || !strings.Contains(err2.Error(), "not stored at shutdown") {
+				t.Fatalf("Run returned %v, want the records not stored", err2)
+			}
+			if q.Queued != 0 || q.Dropped != uint64(len(want)) || d.Stored() != 0 {
+				t.Errorf("queue %+v, stored %d; want all %d dropped", q, d.Stored(), len(want))
+			}
+		})
+	}
+}
+
+// within fails the test if fn does not return within a second.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatalf("%s blocked", what)
 	}
 }
