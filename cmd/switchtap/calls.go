@@ -4,29 +4,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"text/tabwriter"
 	"time"
 
 	"github.com/switchtap/switchtap/sip"
-	"github.com/switchtap/switchtap/storage"
 )
 
 func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calls", stderr)
+	cf := addCommonFlags(fs)
 	from := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default: all")
 	to := fs.String("to", "", "last day included (YYYY-MM-DD) or RFC 3339 time (excluded); default: all")
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
-	cfgPath := fs.String("config", "", "configuration file")
-	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir:)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
 	}
 	start, err := parseWhen(*from, time.Unix(0, 0), false)
 	if err != nil {
@@ -36,16 +28,25 @@ func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	store, err := storage.Open(cfg.DataDir, storage.WithLogger(newLogger(stderr, "warn")))
+	cfg, err := cf.load()
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	l, err := openLocal(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
 	var calls []sip.Call
-	if err := store.Calls(ctx, start, end, func(c sip.Call) error {
-		calls = append(calls, c)
-		return nil
-	}); err != nil {
+	if l.client != nil {
+		calls, err = callsFromDaemon(ctx, l, start, end)
+	} else {
+		err = l.store.Calls(ctx, start, end, func(c sip.Call) error {
+			calls = append(calls, c)
+			return nil
+		})
+	}
+	if err != nil {
 		return err
 	}
 	if *asJSON {
@@ -53,6 +54,34 @@ func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	printTable(stdout, calls)
 	return nil
+}
+
+// callsFromDaemon asks the running daemon. Its API takes whole local days,
+// so the days around [start, end) are asked for and the answer cut to the
+// exact range.
+func callsFromDaemon(ctx context.Context, l *local, start, end time.Time) ([]sip.Call, error) {
+	day := func(t time.Time, d int) string {
+		t = t.AddDate(0, 0, d)
+		if t.Year() < 1970 {
+			t = time.Unix(0, 0)
+		}
+		if t.Year() > 9998 {
+			t = time.Date(9998, 12, 30, 0, 0, 0, 0, time.UTC)
+		}
+		return t.UTC().Format("2006-01-02")
+	}
+	q := url.Values{"from": {day(start, -1)}, "to": {day(end, 1)}}
+	var all []sip.Call
+	if err := l.client.Do(ctx, "GET", "/api/v1/calls?"+q.Encode(), nil, &all); err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, c := range all {
+		if !c.InviteAt.Before(start) && c.InviteAt.Before(end) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // parseWhen reads a day or an RFC 3339 time; a day given as the end of a

@@ -22,11 +22,14 @@ var version = "dev"
 const usage = `switchtap — SIP call tap for a switchboard mirror port
 
 usage:
-  switchtap run -i IFACE [--config FILE] [--data-dir DIR]   capture and record calls (daemon)
+  switchtap run -i IFACE [--config FILE] [--data-dir DIR]   capture and record calls (daemon, console, API)
+  switchtap run --pcap FILE... [--realtime]                 the whole daemon on capture files (keeps serving)
   switchtap replay [--json|--alarms] [--record-dir DIR] FILE...
                                                             run pcap/pcapng files through the same pipeline
   switchtap calls [--from DATE] [--to DATE] [--json]        list stored call records
   switchtap recording export ID [--pcm] [-o FILE]           write a call's recording (as stored, or 16-bit PCM)
+  switchtap user add NAME --role tecnico|jefe|admin         accounts (also passwd, disable, enable, role, list, token)
+  switchtap audit verify | audit list [--from] [--to]       check the audit log's hash chain, or print it
   switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
   switchtap version                                         print the version
 `
@@ -36,9 +39,12 @@ const configDefaultHint = "/etc/switchtap/switchtap.yaml if present"
 // errUsage marks a command-line mistake (exit status 2).
 var errUsage = errors.New("usage")
 
+// errAuditBroken is an audit log whose chain does not verify (exit 1).
+var errAuditBroken = errors.New("audit log broken")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "switchtap:", err)
@@ -49,7 +55,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command", errUsage)
@@ -66,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDevice(ctx, rest, stdout, stderr)
 	case "recording":
 		return cmdRecording(ctx, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, stdin, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "switchtap", version)
 		return nil

@@ -7,9 +7,9 @@ import (
 	"io"
 
 	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/daemon"
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/recorder"
-	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/tap"
 )
 
@@ -41,7 +41,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var edges []device.Edge
 	opts := []tap.PipelineOption{}
 	if *alarms {
-		opts = append(opts, tap.WithAlarm(device.NewPolicy(alarmPolicyConfig(cfg)), func(es []device.Edge, _ device.PanelState) {
+		opts = append(opts, tap.WithAlarm(device.NewPolicy(daemon.AlarmPolicy(cfg)), func(es []device.Edge, _ device.PanelState) {
 			for _, e := range es {
 				// A mute needs the button: it never happens in a replay.
 				if e.State != device.EdgeMuted {
@@ -55,7 +55,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Recording.Dir = *recordDir
 		// Replay writes what the capture holds: no retention, no floor.
 		cfg.Recording.MinFree, cfg.Recording.MaxTotal, cfg.Recording.MaxAge = 0, 0, 0
-		if rec, err = openRecorder(cfg, log); err != nil {
+		if rec, err = daemon.OpenRecorder(cfg, log); err != nil {
 			return err
 		}
 		opts = append(opts, tap.WithRecorder(rec))
@@ -98,9 +98,9 @@ func sum(m map[string]uint64) uint64 {
 	return n
 }
 
-func writeJSONLines(w io.Writer, calls []sip.Call) error {
+func writeJSONLines[T any](w io.Writer, items []T) error {
 	enc := json.NewEncoder(w)
-	for _, c := range calls {
+	for _, c := range items {
 		if err := enc.Encode(c); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}

@@ -4,4 +4,5 @@ import (
  _ "golang.org/x/crypto/argon2"
  _ "github.com/chromedp/chromedp"
  _ "golang.org/x/sync/errgroup"
+ _ "golang.org/x/term"
 )

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/switchtap/switchtap/access"
+)
+
+// cmdAudit reads the audit log: `audit verify` checks its hash chain,
+// `audit list` prints entries.
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "list") {
+		return fmt.Errorf("%w: audit verify | audit list [--from DATE] [--to DATE]", errUsage)
+	}
+	sub := args[0]
+	fs := newFlagSet("audit "+sub, stderr)
+	cf := addCommonFlags(fs)
+	from := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time")
+	to := fs.String("to", "", "last day included (YYYY-MM-DD) or RFC 3339 time (excluded)")
+	if _, err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	start, err := parseWhen(*from, time.Unix(0, 0), false)
+	if err != nil {
+		return err
+	}
+	end, err := parseWhen(*to, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), true)
+	if err != nil {
+		return err
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	l, err := openLocal(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if sub == "list" {
+		var es []access.Entry
+		if l.client != nil {
+			q := url.Values{"from": {start.UTC().AddDate(0, 0, -1).Format("2006-01-02")}, "to": {end.UTC().AddDate(0, 0, 1).Format("2006-01-02")}}
+			err = l.client.Do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &es)
+			out := es[:0]
+			for _, e := range es {
+				if !e.At.Before(start) && e.At.Before(end) {
+					out = append(out, e)
+				}
+			}
+			es = out
+		} else {
+			err = l.access.AuditRange(ctx, start, end, func(e access.Entry) error {
+				es = append(es, e)
+				return nil
+			})
+		}
+		if err != nil {
+			return err
+		}
+		return writeJSONLines(stdout, es)
+	}
+	var rep access.VerifyReport
+	if l.client != nil {
+		err = l.client.Do(ctx, "GET", "/audit/verify", nil, &rep)
+	} else {
+		rep, err = l.access.Verify(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stdout, "entry %d: %s\n", p.Seq, p.Reason)
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("%w: audit log: %d problems in %d entries", errAuditBroken, len(rep.Problems), rep.Entries)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries, head %s\n", rep.Entries, rep.Head)
+	return nil
+}

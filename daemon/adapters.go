@@ -1,0 +1,170 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchtap/switchtap/access"
+	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/web"
+)
+
+// storeCalls gives the web the store's records, with the store's errors
+// mapped onto web's.
+type storeCalls struct{ s *storage.Store }
+
+func (c storeCalls) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call) error) error {
+	return c.s.Calls(ctx, from, to, fn)
+}
+
+func (c storeCalls) Call(ctx context.Context, id string) (sip.Call, error) {
+	call, err := c.s.Call(ctx, id)
+	return call, mapStoreErr(err)
+}
+
+func (c storeCalls) Messages(ctx context.Context, id string) ([]sip.LegMessage, error) {
+	ms, err := c.s.Messages(ctx, id)
+	return ms, mapStoreErr(err)
+}
+
+func (c storeCalls) CallByCallID(ctx context.Context, callID string) (sip.Call, error) {
+	call, err := c.s.CallByCallID(ctx, callID)
+	return call, mapStoreErr(err)
+}
+
+func mapStoreErr(err error) error {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrID) {
+		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
+	}
+	return err
+}
+
+// accessAuth gives the web accounts, sessions and the audit log, with
+// access's types and errors mapped onto web's.
+type accessAuth struct{ a *access.Service }
+
+func principal(u access.User, via string) web.Principal {
+	return web.Principal{Name: u.Name, Role: web.Role(u.Role), Via: via, MustChange: u.MustChange}
+}
+
+func actor(p web.Principal, remote string) access.Actor {
+	return access.Actor{Name: p.Name, Remote: remote}
+}
+
+func mapAccessErr(err error) error {
+	var le *access.LockedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &le):
+		return &web.LockedError{Until: le.Until}
+	case errors.Is(err, access.ErrBadLogin), errors.Is(err, access.ErrNoSession):
+		return fmt.Errorf("%w: %w", web.ErrBadLogin, err)
+	case errors.Is(err, access.ErrNotFound):
+		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
+	case errors.Is(err, access.ErrExists):
+		return fmt.Errorf("%w: %w", web.ErrExists, err)
+	case errors.Is(err, access.ErrName), errors.Is(err, access.ErrRole), errors.Is(err, access.ErrWeakPassword):
+		return fmt.Errorf("%w: %w", web.ErrInvalid, err)
+	}
+	return err
+}
+
+func (a accessAuth) Login(ctx context.Context, name, password, remote string) (web.Session, error) {
+	s, err := a.a.Login(ctx, name, password, remote)
+	if err != nil {
+		return web.Session{}, mapAccessErr(err)
+	}
+	return web.Session{Token: s.Token, Principal: principal(s.User, "session"), Expires: s.Expires}, nil
+}
+
+func (a accessAuth) Session(ctx context.Context, token string) (web.Principal, error) {
+	u, err := a.a.SessionUser(ctx, token)
+	if err != nil {
+		return web.Principal{}, mapAccessErr(err)
+	}
+	return principal(u, "session"), nil
+}
+
+func (a accessAuth) Logout(ctx context.Context, token string) error {
+	return mapAccessErr(a.a.Logout(ctx, token, ""))
+}
+
+func (a accessAuth) Token(ctx context.Context, raw string) (web.Principal, error) {
+	u, err := a.a.TokenUser(ctx, raw)
+	if err != nil {
+		return web.Principal{}, mapAccessErr(err)
+	}
+	return principal(u, "token"), nil
+}
+
+func (a accessAuth) ChangePassword(ctx context.Context, p web.Principal, oldPassword, newPassword string) error {
+	return mapAccessErr(a.a.ChangePassword(ctx, actor(p, ""), p.Name, oldPassword, newPassword))
+}
+
+func (a accessAuth) Users(ctx context.Context) ([]web.User, error) {
+	us, err := a.a.Users(ctx)
+	if err != nil {
+		return nil, mapAccessErr(err)
+	}
+	out := make([]web.User, 0, len(us))
+	for _, u := range us {
+		wu := web.User{Name: u.Name, Role: web.Role(u.Role), Disabled: u.Disabled, MustChange: u.MustChange, Created: u.Created}
+		if !u.LastLogin.IsZero() {
+			t := u.LastLogin
+			wu.LastLogin = &t
+		}
+		if !u.LockedUntil.IsZero() {
+			t := u.LockedUntil
+			wu.LockedUntil = &t
+		}
+		out = append(out, wu)
+	}
+	return out, nil
+}
+
+func (a accessAuth) AddUser(ctx context.Context, by web.Principal, name string, role web.Role, password string) error {
+	r, err := access.ParseRole(string(role))
+	if err != nil {
+		return mapAccessErr(err)
+	}
+	return mapAccessErr(a.a.AddUser(ctx, actor(by, ""), name, r, password))
+}
+
+func (a accessAuth) SetPassword(ctx context.Context, by web.Principal, name, password string) error {
+	// An admin's reset is a temporary password: the user changes it at
+	// the next login.
+	return mapAccessErr(a.a.SetPassword(ctx, actor(by, ""), name, password, by.Name != name))
+}
+
+func (a accessAuth) SetRole(ctx context.Context, by web.Principal, name string, role web.Role) error {
+	r, err := access.ParseRole(string(role))
+	if err != nil {
+		return mapAccessErr(err)
+	}
+	return mapAccessErr(a.a.SetRole(ctx, actor(by, ""), name, r))
+}
+
+func (a accessAuth) SetDisabled(ctx context.Context, by web.Principal, name string, disabled bool) error {
+	return mapAccessErr(a.a.SetDisabled(ctx, actor(by, ""), name, disabled))
+}
+
+func (a accessAuth) IssueToken(ctx context.Context, by web.Principal, name, label string) (string, error) {
+	t, err := a.a.IssueToken(ctx, actor(by, ""), name, label)
+	return t, mapAccessErr(err)
+}
+
+func (a accessAuth) Audit(ctx context.Context, e web.AuditEvent) error {
+	_, err := a.a.Audit(ctx, access.Entry{Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Remote: e.Remote})
+	return err
+}
+
+func (a accessAuth) AuditEntries(ctx context.Context, from, to time.Time, fn func(web.AuditEntry) error) error {
+	return a.a.AuditRange(ctx, from, to, func(e access.Entry) error {
+		return fn(web.AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
+			Detail: e.Detail, Remote: e.Remote, Prev: e.Prev, Hash: e.Hash})
+	})
+}

@@ -1,0 +1,429 @@
+// Package daemon is switchtap's lifecycle: it opens the store, the capture,
+// the recorder, the alarm panel, accounts, the web console and the metrics,
+// and runs every long-running part as a service under one supervisor. The
+// first part that fails stops the daemon with an error naming it (systemd
+// restarts it); on SIGTERM the capture and the servers stop first, the
+// legs still open are stored, and the alarm panel is switched off last.
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchtap/switchtap/access"
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/metrics"
+	"github.com/switchtap/switchtap/recorder"
+	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/tap"
+	"github.com/switchtap/switchtap/web"
+)
+
+// AdminPasswordFile is the file in the data directory that receives the
+// first admin's generated password (mode 0600).
+const AdminPasswordFile = "admin-password.txt"
+
+// Options say what to run.
+type Options struct {
+	Config config.Config
+	// Pcaps, when set, are read instead of the interface (`run --pcap`):
+	// the whole daemon runs on them and keeps serving after they end.
+	Pcaps []string
+	// Realtime paces the capture files at the speed they were captured.
+	Realtime bool
+	Version  string
+	Log      *slog.Logger
+	// Now is the wall clock (tests inject it); events never use it.
+	Now func() time.Time
+	// Argon overrides the password hashing cost (tests).
+	Argon *access.ArgonParams
+}
+
+// Daemon is a configured, not yet running switchtap.
+type Daemon struct {
+	cfg   config.Config
+	log   *slog.Logger
+	sup   *Supervisor
+	store *storage.Store
+	rec   *recorder.Recorder
+	tap   *tap.Daemon
+	acc   *access.Service
+
+	webLn, sockLn, metricsLn net.Listener
+	closers                  []func() error
+	closeOnce                sync.Once
+}
+
+// New opens every part of the daemon. Nothing runs until Run; on error
+// everything opened is closed again.
+func New(ctx context.Context, o Options) (*Daemon, error) {
+	var d *Daemon
+	d, err := newDaemon(ctx, o, &d)
+	if err != nil {
+		if d != nil {
+			_ = d.close()
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+// newDaemon builds the daemon; *partial holds what was opened so far, for
+// New to close on error.
+func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err error) {
+	cfg := o.Config
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	ring := &errorRing{}
+	log := slog.New(errorTap{Handler: o.Log.Handler(), ring: ring})
+	d = &Daemon{cfg: cfg, log: log, sup: NewSupervisor(log.With("component", "supervisor"))}
+	*partial = d
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+
+	var src tap.LiveSource
+	source := cfg.Interface
+	if len(o.Pcaps) > 0 {
+		fs, err := openFiles(o.Pcaps, o.Realtime, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		src, source = fs, "pcap"
+	} else {
+		if cfg.Interface == "" {
+			return nil, fmt.Errorf("%w: run needs -i IFACE (or interface: in the config) or --pcap FILE", ErrUsage)
+		}
+		// capture's errors name the interface and, for ErrPermission, say
+		// how to grant CAP_NET_RAW.
+		live, err := capture.OpenLive(cfg.Interface)
+		if err != nil {
+			return nil, err
+		}
+		src = live
+	}
+	d.closers = append(d.closers, src.Close)
+
+	if d.store, err = storage.Open(cfg.DataDir, storage.WithLogger(log.With("component", "storage"))); err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, d.store.Close)
+
+	acfg := access.Config{Now: o.Now}
+	if o.Argon != nil {
+		acfg.Argon = *o.Argon
+	}
+	if d.acc, err = access.New(d.store.KV("access"), acfg, log.With("component", "access")); err != nil {
+		return nil, err
+	}
+	if err := d.firstAdmin(ctx); err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Config{
+		Ring:               cfg.RingPolicy(),
+		Version:            o.Version,
+		Operators:          operatorNames(cfg),
+		UndecodableReasons: []string{capture.ReasonTruncated, capture.ReasonMalformed, capture.ReasonUnsupportedLink},
+		SIPErrorReasons:    tap.SIPErrorReasons(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	panel, button, err := device.Open(cfg.Device, log.With("component", "panel"))
+	if err != nil {
+		return nil, fmt.Errorf("alarm panel: %w", err)
+	}
+	driver := device.NewDriver(panel, device.WithLogger(log.With("component", "panel")))
+	policy := device.NewPolicy(AlarmPolicy(cfg))
+	hub := web.NewHub(cfg.RingPolicy(), o.Now)
+	alarmLog := log.With("component", "alarm")
+	// lamp is the status lamp as last shown, kept by panelWatch: onEdges
+	// runs under the pipeline's lock and must not ask the capture for it.
+	lamp := &atomic.Value{}
+	lamp.Store(lampName(device.StatusHealthy))
+	onEdges := func(edges []device.Edge, ps device.PanelState) {
+		for _, e := range edges {
+			alarmLog.Info("alarm edge", "at", e.At, "call_id", e.CallID, "state", e.State,
+				"panel", e.Panel, "buzzer", e.Buzzer, "operator", e.Operator)
+		}
+		driver.Show(ps)
+		hub.SetLamp(lamp.Load().(string), ps.Level.String())
+	}
+	opts := []tap.PipelineOption{
+		tap.WithClosed(m.ObserveCall),
+		tap.WithAlarm(policy, onEdges),
+		tap.WithEvents(hub.Event),
+		tap.WithTicker(hub.Advance),
+	}
+	if cfg.Recording.Enabled {
+		if d.rec, err = OpenRecorder(cfg, log.With("component", "recorder")); err != nil {
+			return nil, err
+		}
+		opts = append(opts, tap.WithRecorder(d.rec))
+	}
+	d.tap = tap.NewDaemon(tap.DaemonConfig{
+		Tracker:    cfg.TrackerConfig(),
+		StatsEvery: 5 * time.Minute,
+		Pipeline:   opts,
+		EndOfInput: len(o.Pcaps) > 0,
+	}, src, d.store, log.With("component", "tap"))
+	st := &state{tap: d.tap, store: d.store, rec: d.rec, cfg: cfg, source: source, version: o.Version, started: o.Now().UTC(), errs: ring}
+	st.measureRecordings()
+	m.SetSnapshot(st.snapshot)
+
+	ws, err := web.New(web.Config{
+		Calls:        storeCalls{d.store},
+		Auth:         accessAuth{d.acc},
+		Status:       st.info,
+		Live:         hub,
+		RecordingDir: cfg.RecordingDir(),
+		Location:     loc,
+		Ring:         cfg.RingPolicy(),
+		Operators:    operatorNames(cfg),
+		Secure:       cfg.Web.TLSCert != "",
+		Version:      o.Version,
+		Now:          o.Now,
+		Log:          log.With("component", "web"),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The front tier: capture and everything that answers people.
+	d.sup.Add("capture", Front, d.tap)
+	d.sup.Add("access", Front, d.acc)
+	if d.rec != nil {
+		d.sup.Add("retention", Front, &retention{st: st, log: log.With("component", "retention"), now: o.Now})
+	}
+	if cfg.Metrics.Listen != "" {
+		if d.metricsLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		d.closers = append(d.closers, d.metricsLn.Close)
+		mux := http.NewServeMux()
+		mux.Handle(metrics.MetricsPath, metrics.Handler(reg))
+		mux.Handle("/healthz", healthz(st))
+		d.sup.Add("metrics", Front, newHTTPService("metrics", d.metricsLn, mux, nil, nil, log.With("component", "metrics")))
+	}
+	if cfg.Web.Listen != "" {
+		if err := d.listenWeb(ws, st); err != nil {
+			return nil, err
+		}
+	}
+	if d.sockLn, err = listenSocket(cfg.SocketPath(), log.With("component", "api")); err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, d.sockLn.Close)
+	smux := http.NewServeMux()
+	smux.Handle("GET /audit/verify", verifyHandler(d.acc))
+	smux.Handle("/", ws.LocalHandler())
+	d.sup.Add("api socket", Front, newHTTPService("api socket", d.sockLn, smux, nil, peerContext, log.With("component", "api")))
+
+	// The back tier outlives the capture: the panel is switched off after
+	// the last records are stored.
+	d.sup.Add("alarm panel", Back, driver)
+	d.sup.Add("status lamp", Back, &panelWatch{st: st, driver: driver, button: button, hub: hub, lamp: lamp})
+	d.sup.Add("store maintenance", Back, d.store)
+
+	log.Info("switchtap ready", "source", source, "data_dir", cfg.DataDir, "metrics", addrOf(d.metricsLn),
+		"web", addrOf(d.webLn), "socket", cfg.SocketPath(),
+		"max_rings", cfg.Ring.MaxRings, "ring_on", cfg.Ring.RingOn, "ring_off", cfg.Ring.RingOff)
+	return d, nil
+}
+
+// listenWeb opens the console's listener, with TLS when a certificate is
+// configured.
+func (d *Daemon) listenWeb(ws *web.Server, st *state) error {
+	cfg := d.cfg
+	var tlsCfg *tls.Config
+	if cfg.Web.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Web.TLSCert, cfg.Web.TLSKey)
+		if err != nil {
+			return fmt.Errorf("web tls: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else {
+		d.log.Warn("web console served over plain HTTP: passwords and recordings cross the LAN unencrypted; set web.tls_cert and web.tls_key", "listen", cfg.Web.Listen)
+	}
+	ln, err := net.Listen("tcp", cfg.Web.Listen)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	d.webLn = ln
+	d.closers = append(d.closers, ln.Close)
+	mux := http.NewServeMux()
+	mux.Handle("/healthz", healthz(st))
+	mux.Handle("/", ws.Handler())
+	d.sup.Add("web", Front, newHTTPService("web", ln, mux, tlsCfg, nil, d.log.With("component", "web")))
+	return nil
+}
+
+// firstAdmin creates the admin account on the first start with no users,
+// its password written once to the log and to a 0600 file.
+func (d *Daemon) firstAdmin(ctx context.Context) error {
+	pw, created, err := d.acc.EnsureAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	path := filepath.Join(d.cfg.DataDir, AdminPasswordFile)
+	body := "usuario: admin\ncontraseña: " + pw + "\n(cámbiela al primer ingreso; borre este archivo)\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		d.log.Error("first admin: cannot write the password file", "path", path, "err", err)
+	}
+	d.log.Warn("first start: account admin created; change its password at the first login",
+		"user", "admin", "password", pw, "file", path)
+	return nil
+}
+
+// Run runs the daemon until ctx is done or a part fails, then closes the
+// store. It may be called once.
+func (d *Daemon) Run(ctx context.Context) error {
+	err := d.sup.Run(ctx)
+	d.log.Info("switchtap stopped", "calls_stored", d.tap.Stored())
+	if cerr := d.close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// close releases what New opened, in reverse order, once.
+func (d *Daemon) close() error {
+	var errs []error
+	d.closeOnce.Do(func() {
+		if d.rec != nil {
+			// After the capture's flush has ended every open recording.
+			if err := d.rec.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close recorder: %w", err))
+			}
+		}
+		for i := len(d.closers) - 1; i >= 0; i-- {
+			if err := d.closers[i](); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errClosed) && !errors.Is(err, os.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// WebAddr is the console's address (nil when off).
+func (d *Daemon) WebAddr() net.Addr { return addrOrNil(d.webLn) }
+
+// MetricsAddr is the metrics endpoint's address (nil when off).
+func (d *Daemon) MetricsAddr() net.Addr { return addrOrNil(d.metricsLn) }
+
+// Stored returns how many records the daemon has stored.
+func (d *Daemon) Stored() uint64 { return d.tap.Stored() }
+
+// InputEnded reports whether `run --pcap` has read its files to the end.
+func (d *Daemon) InputEnded() bool { return d.tap.InputEnded() }
+
+func addrOrNil(ln net.Listener) net.Addr {
+	if ln == nil {
+		return nil
+	}
+	return ln.Addr()
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return "off"
+	}
+	return ln.Addr().String()
+}
+
+// healthz is the open health check: 200 while capture runs (or its files
+// were read) and the store takes records, else 503.
+func healthz(st *state) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := st.health()
+		ok := (st.tap.Capturing() || st.tap.InputEnded()) && !strings.HasPrefix(h.Fault, "store")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "fault: %s\n", h.Fault)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// verifyHandler checks the audit chain for `switchtap audit verify` on the
+// local socket (whose file mode is its access control).
+func verifyHandler(a *access.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rep, err := a.Verify(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(rep)
+	})
+}
+
+// AlarmPolicy is the four-ring alarm's configuration (shared with replay
+// --alarms, so both give the same edges).
+func AlarmPolicy(cfg config.Config) device.PolicyConfig {
+	return device.PolicyConfig{
+		Ring:       cfg.RingPolicy(),
+		Watch:      device.WatchFor(len(cfg.Receptionists)),
+		MaxRinging: cfg.Device.MaxRinging,
+	}
+}
+
+// OpenRecorder repairs what a crash left half-written, then opens the
+// recorder (shared with replay --record-dir).
+func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
+	dir := cfg.RecordingDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("recordings: %w", err)
+	}
+	n, err := recorder.Repair(dir)
+	if err != nil {
+		log.Error("repair recordings", "dir", dir, "err", err)
+	}
+	if n > 0 {
+		log.Warn("recordings left open by a crash were repaired", "count", n)
+	}
+	return recorder.New(recorder.Config{
+		Dir:           dir,
+		PCM:           cfg.Recording.PCM,
+		MinFreeBytes:  uint64(cfg.Recording.MinFree),
+		MaxTotalBytes: uint64(cfg.Recording.MaxTotal),
+		MaxAge:        cfg.Recording.MaxAge,
+	}, log)
+}
+
+func operatorNames(cfg config.Config) []string {
+	names := make([]string, 0, len(cfg.Receptionists))
+	for _, r := range cfg.Receptionists {
+		names = append(names, r.Name)
+	}
+	return names
+}

@@ -1,0 +1,314 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/switchtap/switchtap/access"
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/daemon"
+	"github.com/switchtap/switchtap/internal/pcapgen"
+	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/tap"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// cheapArgon keeps the tests fast; the default cost is measured in
+// access's benchmarks.
+var cheapArgon = access.ArgonParams{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// writeCaptures writes the synthetic scenarios named, one pcap each.
+func writeCaptures(t *testing.T, dir string, names ...string) []string {
+	t.Helper()
+	var paths []string
+	for _, n := range names {
+		s, err := pcapgen.Lookup(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, n+".pcap")
+		if _, err := s.WriteFile(p); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// replayRecords is what `switchtap replay --json` prints for path.
+func replayRecords(t *testing.T, cfg config.Config, paths []string) map[string]sip.Call {
+	t.Helper()
+	src, err := capture.OpenFiles(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	out := map[string]sip.Call{}
+	p := tap.NewPipeline(cfg.TrackerConfig(), func(c sip.Call) { out[c.ID] = c }, discard())
+	if err := tap.Replay(context.Background(), src, p); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type running struct {
+	d    *daemon.Daemon
+	cfg  config.Config
+	stop context.CancelFunc
+	done chan error
+	base string
+}
+
+func start(t *testing.T, cfg config.Config, pcaps []string) *running {
+	t.Helper()
+	d, err := daemon.New(context.Background(), daemon.Options{Config: cfg, Pcaps: pcaps, Version: "test", Log: testLog(t), Argon: &cheapArgon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{d: d, cfg: cfg, stop: cancel, done: make(chan error, 1), base: "http://" + d.WebAddr().String()}
+	go func() { r.done <- d.Run(ctx) }()
+	t.Cleanup(func() { r.shutdown(t) })
+	return r
+}
+
+func (r *running) shutdown(t *testing.T) {
+	t.Helper()
+	if r.stop == nil {
+		return
+	}
+	r.stop()
+	r.stop = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+}
+
+func testConfig(t *testing.T) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Web.Listen = "127.0.0.1:0"
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	cfg.Recording.MinFree = 0
+	return cfg
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func adminPassword(t *testing.T, dataDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, daemon.AdminPasswordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`contraseña: (\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no password in %q", b)
+	}
+	return string(m[1])
+}
+
+// client is a browser-like API client with a cookie jar; it sends the
+// Origin of the console, as a browser does on a same-origin POST.
+type client struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *client) do(method, path string, body any) (int, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Origin", c.base)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestRunPcap runs the whole daemon on a capture file: the records it
+// stores equal replay's, /healthz and /metrics answer without a login and
+// nothing else does, the first admin must change its generated password,
+// the API then serves the records, the command line's socket reaches the
+// running daemon, and after shutdown the store holds every record.
+func TestRunPcap(t *testing.T) {
+	dir := t.TempDir()
+	pcaps := writeCaptures(t, dir, "answered", "abandoned", "blind-transfer")
+	cfg := testConfig(t)
+	want := replayRecords(t, cfg, pcaps)
+	r := start(t, cfg, pcaps)
+	waitFor(t, "the capture to be stored", func() bool { return r.d.InputEnded() && r.d.Stored() >= uint64(len(want)) })
+
+	anon := newClient(t, r.base)
+	if code, _ := anon.do("GET", "/healthz", nil); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+	mc := newClient(t, "http://"+r.d.MetricsAddr().String())
+	if code, b := mc.do("GET", "/metrics", nil); code != http.StatusOK || !bytes.Contains(b, []byte("switchtap_")) {
+		t.Errorf("/metrics: %d", code)
+	}
+	for _, p := range []string{"/api/v1/calls?from=2026-03-01&to=2026-03-03", "/api/v1/status", "/api/v1/audit", "/envivo", "/llamadas"} {
+		if code, _ := anon.do("GET", p, nil); code != http.StatusUnauthorized && code != http.StatusSeeOther {
+			t.Errorf("anonymous %s: %d, want 401 or a redirect to the login", p, code)
+		}
+	}
+
+	c := newClient(t, r.base)
+	pw := adminPassword(t, cfg.DataDir)
+	if code, b := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": pw}); code != http.StatusOK {
+		t.Fatalf("login: %d %s", code, b)
+	}
+	if code, _ := c.do("GET", "/api/v1/calls?from=2026-03-01&to=2026-03-03", nil); code != http.StatusForbidden {
+		t.Errorf("calls before the password change: %d, want 403", code)
+	}
+	if code, b := c.do("POST", "/api/v1/account/password", map[string]string{"old": pw, "new": "otra-clave-larga-1"}); code/100 != 2 {
+		t.Fatalf("change password: %d %s", code, b)
+	}
+	code, b := c.do("GET", "/api/v1/calls?from=2026-03-01&to=2026-03-03", nil)
+	if code != http.StatusOK {
+		t.Fatalf("calls: %d %s", code, b)
+	}
+	var got []sip.Call
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("API gave %d records, replay %d", len(got), len(want))
+	}
+	for _, g := range got {
+		w, ok := want[g.ID]
+		w.Messages, g.Messages = nil, nil
+		if !ok || !reflect.DeepEqual(stripRecording(g), stripRecording(w)) {
+			t.Errorf("record %s:\n api    %+v\n replay %+v", g.ID, g, w)
+		}
+	}
+
+	// The command line reaches the running daemon through its socket.
+	cl, ok := daemon.Dial(cfg.SocketPath())
+	if !ok {
+		t.Fatal("socket does not answer")
+	}
+	var viaSocket []sip.Call
+	if err := cl.Do(context.Background(), "GET", "/api/v1/calls?from=2026-03-01&to=2026-03-03", nil, &viaSocket); err != nil {
+		t.Fatal(err)
+	}
+	if len(viaSocket) != len(want) {
+		t.Errorf("socket gave %d records, want %d", len(viaSocket), len(want))
+	}
+	if err := cl.Do(context.Background(), "POST", "/api/v1/users", map[string]string{"name": "ana", "role": "tecnico", "password": "clave-de-ana-1"}, nil); err != nil {
+		t.Fatalf("user add over the socket: %v", err)
+	}
+
+	r.shutdown(t)
+	st, err := storage.Open(cfg.DataDir, storage.WithLogger(discard()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := 0
+	if err := st.Calls(context.Background(), time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(c sip.Call) error {
+		n++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Errorf("%d records in the store after shutdown, want %d", n, len(want))
+	}
+	acc, err := access.New(st.KV("access"), access.Config{}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := acc.Verify(context.Background())
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("audit verify: %+v %v", rep, err)
+	}
+	actions := map[string]int{}
+	if err := acc.AuditRange(context.Background(), time.Unix(0, 0), time.Now().Add(time.Hour), func(e access.Entry) error {
+		actions[e.Action]++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"login", "password_change", "user_added"} {
+		if actions[a] == 0 {
+			t.Errorf("no %q in the audit log: %v", a, actions)
+		}
+	}
+}
+
+// stripRecording drops the recording's file details, which replay without
+// a record dir does not have.
+func stripRecording(c sip.Call) sip.Call {
+	c.Recording = nil
+	return c
+}
+
+// TestRunNeedsInput: neither an interface nor files is a usage error.
+func TestRunNeedsInput(t *testing.T) {
+	cfg := testConfig(t)
+	_, err := daemon.New(context.Background(), daemon.Options{Config: cfg, Log: discard()})
+	if !errors.Is(err, daemon.ErrUsage) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(cfg.SocketPath()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed start left %s behind: %v", cfg.SocketPath(), err)
+	}
+}
+
+// testLog shows the daemon's log with -v when SWITCHTAP_TEST_LOG is set.
+func testLog(t *testing.T) *slog.Logger {
+	if os.Getenv("SWITCHTAP_TEST_LOG") == "" {
+		return discard()
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}

@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchtap/switchtap/storage"
+)
+
+// retention applies the recordings' retention every sweep_every, never
+// deleting a recording the store protects, and logs each deletion in the
+// store.
+type retention struct {
+	st  *state
+	log *slog.Logger
+	now func() time.Time
+}
+
+func (r *retention) Run(ctx context.Context) error {
+	st := r.st
+	protected := func(id string) bool {
+		reason, err := st.store.Kept(ctx, id)
+		return err != nil || reason != "" // in doubt, keep
+	}
+	t := time.NewTicker(st.cfg.Recording.SweepEvery)
+	defer t.Stop()
+	for {
+		st.measureRecordings()
+		deleted, err := st.rec.Sweep(ctx, protected)
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("retention sweep", "err", err)
+		}
+		if len(deleted) > 0 {
+			now := r.now().UTC()
+			ds := make([]storage.Deletion, 0, len(deleted))
+			for _, x := range deleted {
+				ds = append(ds, storage.Deletion{At: now, RecordID: x.RecordID, Path: x.Path, Bytes: x.Bytes, Reason: x.Reason})
+			}
+			// Not ctx: files already deleted must be logged even at shutdown.
+			if err := st.store.PutDeletions(context.WithoutCancel(ctx), ds); err != nil {
+				r.log.Error("log deletions", "err", err)
+			}
+			r.log.Info("recordings deleted by retention", "count", len(deleted))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package daemon
+
+import (
+	"io/fs"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/metrics"
+	"github.com/switchtap/switchtap/recorder"
+	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/tap"
+	"github.com/switchtap/switchtap/web"
+)
+
+// state reads the running daemon's parts for the status lamp, the metrics,
+// /healthz and the console's Estado page.
+type state struct {
+	tap     *tap.Daemon
+	store   *storage.Store
+	rec     *recorder.Recorder
+	cfg     config.Config
+	source  string
+	version string
+	started time.Time
+	errs    *errorRing
+	// recBytes and recFiles are the recordings' size, measured by the
+	// retention sweep (a walk too slow for every scrape).
+	recBytes, recFiles atomic.Uint64
+}
+
+// health is the capture's health plus the recorder's disk floor.
+func (st *state) health() device.Health {
+	h := st.tap.Health()
+	if h.Fault == "" && st.rec != nil && st.rec.Stats().FloorReached {
+		h.Fault = "disk floor reached"
+	}
+	return h
+}
+
+func (st *state) status() device.Status {
+	return st.health().Status(st.tap.Now(), st.cfg.Device.NoSIPAfter)
+}
+
+// lampName is the status lamp as the API and metrics name it.
+func lampName(s device.Status) string {
+	switch s {
+	case device.StatusFault:
+		return metrics.LampFault
+	case device.StatusNoSIP:
+		return metrics.LampNoSIP
+	}
+	return metrics.LampHealthy
+}
+
+func (st *state) measureRecordings() {
+	var size, files uint64
+	_ = filepath.WalkDir(st.cfg.RecordingDir(), func(_ string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return nil
+		}
+		if info, err := e.Info(); err == nil {
+			size += uint64(max(info.Size(), 0))
+			files++
+		}
+		return nil
+	})
+	st.recBytes.Store(size)
+	st.recFiles.Store(files)
+}
+
+func (st *state) diskFree() uint64 {
+	var fsst unix.Statfs_t
+	if err := unix.Statfs(st.cfg.DataDir, &fsst); err != nil {
+		return 0
+	}
+	return fsst.Bavail * uint64(fsst.Bsize) //nolint:gosec // G115: block size is positive
+}
+
+// snapshot gathers the daemon's counters for a metrics scrape.
+func (st *state) snapshot() metrics.Snapshot {
+	d := st.tap
+	ts := d.Stats()
+	s := metrics.Snapshot{
+		Frames:           ts.Decoder.Frames,
+		Datagrams:        ts.Decoder.Datagrams,
+		Undecodable:      ts.Decoder.Undecodable,
+		SIPMessages:      ts.SIPMessages,
+		SIPErrors:        ts.SIPErrors,
+		CallsOpen:        ts.Tracker.Open,
+		CallsDroppedFull: ts.Tracker.DroppedFull,
+		CallsTimedOut:    ts.Tracker.TimedOut,
+		CaptureUp:        d.Capturing(),
+		RecordingsBytes:  st.recBytes.Load(),
+		RecordingsFiles:  st.recFiles.Load(),
+	}
+	if k, err := d.KernelStats(); err == nil {
+		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped
+	}
+	if !ts.LastSIP.IsZero() {
+		s.LastSIPSeconds = d.Now().Sub(ts.LastSIP).Seconds()
+	}
+	ps := d.AlarmPanel()
+	s.CallsRinging = ps.Ringing
+	s.AlarmState = ps.Level.String()
+	s.Muted = ps.Level == device.LevelAlarm && !ps.Buzzer
+	s.StatusLamp = lampName(st.status())
+	ss := st.store.Stats()
+	s.StoreBytes = uint64(max(ss.LSMBytes+ss.VLogBytes+ss.WALBytes, 0))
+	if st.rec != nil {
+		rs := st.rec.Stats()
+		s.RTPPackets, s.RTPLost, s.RTPLate, s.RTPDuplicates = rs.Packets, rs.Lost, rs.Late, rs.Duplicates
+		s.StreamsOpen = rs.StreamsOpen
+		s.DiskFloorReached = rs.FloorReached
+	}
+	s.DiskFreeBytes = st.diskFree()
+	return s
+}
+
+// info is the status the API and the console show.
+func (st *state) info() web.StatusInfo {
+	d := st.tap
+	ts := d.Stats()
+	var si web.StatusInfo
+	si.Version = st.version
+	si.StartedAt = st.started
+	si.Now = d.Now()
+	si.Capture.Source = st.source
+	si.Capture.Up = d.Capturing()
+	si.Capture.Frames = ts.Decoder.Frames
+	if k, err := d.KernelStats(); err == nil {
+		si.Capture.KernelReceived, si.Capture.KernelDropped = k.Received, k.Dropped
+	}
+	for _, n := range ts.Decoder.Undecodable {
+		si.Capture.Undecodable += n
+	}
+	si.Capture.SIPMessages = ts.SIPMessages
+	for _, n := range ts.SIPErrors {
+		si.Capture.SIPErrors += n
+	}
+	if !ts.LastSIP.IsZero() {
+		t := ts.LastSIP
+		si.Capture.LastSIP = &t
+	}
+	si.Capture.CallsOpen = ts.Tracker.Open
+	si.Capture.CallsDropped = ts.Tracker.DroppedFull
+	ss := st.store.Stats()
+	q := d.Queue()
+	si.Store.Bytes = uint64(max(ss.LSMBytes+ss.VLogBytes+ss.WALBytes, 0))
+	si.Store.CallsStored = d.Stored()
+	si.Store.QueueLen = q.Queued
+	si.Store.Dropped = q.Dropped
+	h := st.health()
+	si.Store.WriteFailing = h.Fault != "" && h.Fault != "disk floor reached"
+	si.Disk.Path = st.cfg.DataDir
+	si.Disk.FreeBytes = st.diskFree()
+	si.Disk.FloorBytes = uint64(st.cfg.Recording.MinFree)
+	si.Disk.RecordingsB = st.recBytes.Load()
+	si.Disk.RecordingsN = st.recFiles.Load()
+	si.Disk.RetentionMaxB = uint64(st.cfg.Recording.MaxTotal)
+	si.Disk.RetentionDays = int(st.cfg.Recording.MaxAge / (24 * time.Hour))
+	if st.rec != nil {
+		si.Disk.FloorReached = st.rec.Stats().FloorReached
+	}
+	si.Lamp = lampName(h.Status(d.Now(), st.cfg.Device.NoSIPAfter))
+	si.Fault = h.Fault
+	si.Alarm = d.AlarmPanel().Level.String()
+	for _, e := range st.errs.last() {
+		si.Errors = append(si.Errors, struct {
+			At      time.Time `json:"at"`
+			Message string    `json:"message"`
+		}{e.at, e.msg})
+	}
+	return si
+}
