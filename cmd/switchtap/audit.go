@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
 	"github.com/switchtap/switchtap/access"
@@ -44,15 +43,17 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sub == "list" {
 		var es []access.Entry
 		if l.client != nil {
-			q := url.Values{"from": {start.UTC().AddDate(0, 0, -1).Format("2006-01-02")}, "to": {end.UTC().AddDate(0, 0, 1).Format("2006-01-02")}}
-			err = l.client.Do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &es)
-			out := es[:0]
-			for _, e := range es {
-				if !e.At.Before(start) && e.At.Before(end) {
-					out = append(out, e)
+			for _, q := range dayWindows(start, end) {
+				var page []access.Entry
+				if err = l.client.Do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &page); err != nil {
+					break
+				}
+				for _, e := range page {
+					if !e.At.Before(start) && e.At.Before(end) {
+						es = append(es, e)
+					}
 				}
 			}
-			es = out
 		} else {
 			err = l.access.AuditRange(ctx, start, end, func(e access.Entry) error {
 				es = append(es, e)

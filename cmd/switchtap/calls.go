@@ -56,29 +56,45 @@ func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// callsFromDaemon asks the running daemon. Its API takes whole local days,
-// so the days around [start, end) are asked for and the answer cut to the
-// exact range.
+// apiWindowDays is the range asked of the API in one request (it serves
+// at most 366 days at a time).
+const apiWindowDays = 360
+
+// dayWindows splits [start, end) into the local-day ranges the API takes,
+// one day wider on each side (a local day is not a UTC day); an open end
+// stops a year past today: records come from captures, not the future.
+func dayWindows(start, end time.Time) []url.Values {
+	if limit := time.Now().AddDate(1, 0, 0); end.After(limit) {
+		end = limit
+	}
+	first := start.UTC().AddDate(0, 0, -1)
+	if first.Before(time.Unix(0, 0)) {
+		first = time.Unix(0, 0).UTC()
+	}
+	last := end.UTC().AddDate(0, 0, 1)
+	var out []url.Values
+	for from := first; !from.After(last); from = from.AddDate(0, 0, apiWindowDays) {
+		to := from.AddDate(0, 0, apiWindowDays-1)
+		if to.After(last) {
+			to = last
+		}
+		out = append(out, url.Values{"from": {from.Format("2006-01-02")}, "to": {to.Format("2006-01-02")}})
+	}
+	return out
+}
+
+// callsFromDaemon asks the running daemon for the records of [start, end).
 func callsFromDaemon(ctx context.Context, l *local, start, end time.Time) ([]sip.Call, error) {
-	day := func(t time.Time, d int) string {
-		t = t.AddDate(0, 0, d)
-		if t.Year() < 1970 {
-			t = time.Unix(0, 0)
+	var out []sip.Call
+	for _, q := range dayWindows(start, end) {
+		var page []sip.Call
+		if err := l.client.Do(ctx, "GET", "/api/v1/calls?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
 		}
-		if t.Year() > 9998 {
-			t = time.Date(9998, 12, 30, 0, 0, 0, 0, time.UTC)
-		}
-		return t.UTC().Format("2006-01-02")
-	}
-	q := url.Values{"from": {day(start, -1)}, "to": {day(end, 1)}}
-	var all []sip.Call
-	if err := l.client.Do(ctx, "GET", "/api/v1/calls?"+q.Encode(), nil, &all); err != nil {
-		return nil, err
-	}
-	out := all[:0]
-	for _, c := range all {
-		if !c.InviteAt.Before(start) && c.InviteAt.Before(end) {
-			out = append(out, c)
+		for _, c := range page {
+			if !c.InviteAt.Before(start) && c.InviteAt.Before(end) {
+				out = append(out, c)
+			}
 		}
 	}
 	return out, nil
