@@ -67,7 +67,8 @@ func mapAccessErr(err error) error {
 		return fmt.Errorf("%w: %w", web.ErrNotFound, err)
 	case errors.Is(err, access.ErrExists):
 		return fmt.Errorf("%w: %w", web.ErrExists, err)
-	case errors.Is(err, access.ErrName), errors.Is(err, access.ErrRole), errors.Is(err, access.ErrWeakPassword):
+	case errors.Is(err, access.ErrName), errors.Is(err, access.ErrRole), errors.Is(err, access.ErrWeakPassword),
+		errors.Is(err, access.ErrLastAdmin), errors.Is(err, access.ErrLabel):
 		return fmt.Errorf("%w: %w", web.ErrInvalid, err)
 	}
 	return err

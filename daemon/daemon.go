@@ -134,7 +134,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	if o.Argon != nil {
 		acfg.Argon = *o.Argon
 	}
-	if d.acc, err = access.New(d.store.KV("access"), acfg, log.With("component", "access")); err != nil {
+	if d.acc, err = access.New(d.store.KV("access"), acfg, log); err != nil {
 		return nil, err
 	}
 	if err := d.firstAdmin(ctx); err != nil {

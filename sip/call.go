@@ -82,6 +82,15 @@ type Call struct {
 	Retransmissions int `json:"retransmissions"`
 	// ReInvites counts re-INVITEs within the dialog.
 	ReInvites int `json:"reinvites"`
+	// MessagesDropped counts the leg's SIP messages not kept in Messages
+	// (beyond MaxLegMessages, or past the tracker's memory budget).
+	MessagesDropped int `json:"messages_dropped,omitempty"`
+
+	// Messages are the leg's SIP messages as seen, in capture order, for
+	// the console's ladder diagram. They travel with the record to the
+	// store, which keeps them apart: they are not part of the record's
+	// JSON (DESIGN.md, "Call record").
+	Messages []LegMessage `json:"-"`
 }
 
 // Transfer describes a transfer requested on this leg, or a redirect (3xx).

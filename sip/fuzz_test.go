@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,7 +38,8 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzTracker feeds parsed fuzz messages to a tracker: it must never panic
-// and must emit every leg it opened once flushed.
+// and must emit every leg it opened once flushed, and each record's ladder
+// must hold cuts of the very bytes given, within the bounds.
 func FuzzTracker(f *testing.F) {
 	addTortureSeeds(f)
 	p := NewParser()
@@ -47,17 +49,40 @@ func FuzzTracker(f *testing.F) {
 			return
 		}
 		n := 0
-		tr := NewTracker(TrackerConfig{}, func(Call) { n++ })
+		tr := NewTracker(TrackerConfig{}, func(c Call) {
+			n++
+			checkLadder(t, c, b)
+		})
 		for i := range 3 {
 			mc := *m
-			tr.Handle(&mc, pkt(i*1000))
+			pk := pkt(i * 1000)
+			pk.Raw = b
+			tr.Handle(&mc, pk)
 			tr.Advance(at(i * 1000))
 		}
 		tr.Flush(at(5000), "end")
-		if st := tr.Stats(); uint64(n) != st.LegsOpened || st.Open != 0 {
-			t.Fatalf("opened %d legs, emitted %d, %d still open", st.LegsOpened, n, st.Open)
+		if st := tr.Stats(); uint64(n) != st.LegsOpened || st.Open != 0 || st.MessageBytes != 0 {
+			t.Fatalf("opened %d legs, emitted %d, %d still open, %d message bytes held", st.LegsOpened, n, st.Open, st.MessageBytes)
 		}
 	})
+}
+
+// checkLadder checks the messages of c, every one carried by raw.
+func checkLadder(t *testing.T, c Call, raw []byte) {
+	t.Helper()
+	if len(c.Messages) > MaxLegMessages || len(c.Messages) == 0 {
+		t.Fatalf("%d messages", len(c.Messages))
+	}
+	total := 0
+	for i, lm := range c.Messages {
+		total += len(lm.Raw)
+		if len(lm.Raw) > MaxLegMessageRaw || !bytes.HasPrefix(raw, []byte(lm.Raw)) || lm.Size != len(raw) || lm.Truncated != (len(lm.Raw) < len(raw)) {
+			t.Fatalf("message %d: %d of %d bytes kept (size %d, truncated %v), or not a prefix", i, len(lm.Raw), len(raw), lm.Size, lm.Truncated)
+		}
+	}
+	if total > MaxLegMessageBytes {
+		t.Fatalf("%d bytes of raw text", total)
+	}
 }
 
 func BenchmarkParseInvite(b *testing.B) {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,10 @@ type Packet struct {
 	Src, Dst  netip.AddrPort
 	Transport string
 	VLAN      uint16
+	// Raw is the message as captured (for TCP, the framed message), kept
+	// in the leg's ladder. It is valid only during Handle: the tracker
+	// copies what it keeps.
+	Raw []byte
 }
 
 // Receptionist is a switchboard operator, recognised by extension (user
@@ -49,6 +52,12 @@ type TrackerConfig struct {
 	// MaxCalls bounds the number of open legs; INVITEs beyond it are
 	// dropped and counted, so a flood cannot grow memory without bound.
 	MaxCalls int
+	// MaxMessageBytes bounds the memory held by the SIP messages kept for
+	// the ladders of all open legs (each leg is bounded on its own by
+	// MaxLegMessages and MaxLegMessageBytes); past it, messages are
+	// counted in the record's MessagesDropped, so a flood of in-dialog
+	// messages on many legs cannot exhaust a small board.
+	MaxMessageBytes int
 	// OnEvent, if set, is called with every change of a leg's state (for
 	// the alarm panel, the recorder, metrics).
 	OnEvent func(Event)
@@ -69,6 +78,9 @@ func DefaultTrackerConfig() TrackerConfig {
 		Linger:         4 * time.Second,
 		TransferWindow: 30 * time.Second,
 		MaxCalls:       20000,
+		// 20,000 legs of one ~1.4 KB INVITE each (a flood), or ~1,000
+		// legs with full ladders.
+		MaxMessageBytes: 32 << 20,
 	}
 }
 
@@ -95,6 +107,12 @@ type TrackerStats struct {
 	DroppedFull uint64
 	TimedOut    uint64
 	Open        int
+	// MessagesDropped counts messages applied to a leg but not kept in
+	// its ladder (see Call.MessagesDropped).
+	MessagesDropped uint64
+	// MessageBytes is the memory charged for the messages kept by the
+	// open legs, at most TrackerConfig.MaxMessageBytes.
+	MessageBytes int
 }
 
 // Tracker follows every call leg (one per Call-ID) through the states of
@@ -110,6 +128,8 @@ type Tracker struct {
 	legs  map[string]*leg
 	tombs map[string]tomb
 	stats TrackerStats
+	// msgBytes is what the open legs' ladders are charged in total.
+	msgBytes int
 	// next is the earliest capture time at which Advance has work to do.
 	next time.Time
 }
@@ -122,6 +142,9 @@ type tomb struct {
 type leg struct {
 	call       Call
 	callerTag  string
+	callerAddr netip.AddrPort
+	// log is the leg's ladder: the messages applied to it.
+	log        legLog
 	inviteCSeq uint32
 	lastSeen   time.Time
 	ended      bool
@@ -137,8 +160,13 @@ type leg struct {
 	seen         []msgKey
 	// emitted is the record emitted when the leg ended, so that a finished
 	// call reaches the store at once and is re-emitted only if trailing
-	// messages changed it.
+	// messages changed it. Its Messages are left out: an ended leg need
+	// not hold its ladder twice.
 	emitted *Call
+	// emittedMsgs is how many messages the emitted record carried: the
+	// final record is stored again when trailing messages (the 200 to the
+	// BYE, an ACK) lengthened the ladder, so the store keeps it whole.
+	emittedMsgs int
 }
 
 type msgKey struct {
@@ -169,6 +197,9 @@ func NewTracker(cfg TrackerConfig, emit func(Call)) *Tracker {
 	if cfg.MaxCalls <= 0 {
 		cfg.MaxCalls = def.MaxCalls
 	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = def.MaxMessageBytes
+	}
 	return &Tracker{cfg: cfg, emit: emit, legs: make(map[string]*leg), tombs: make(map[string]tomb)}
 }
 
@@ -176,6 +207,7 @@ func NewTracker(cfg TrackerConfig, emit func(Call)) *Tracker {
 func (t *Tracker) Stats() TrackerStats {
 	s := t.stats
 	s.Open = len(t.legs)
+	s.MessageBytes = t.msgBytes
 	return s
 }
 
@@ -205,13 +237,15 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 	} else if l.retransmission(m) {
 		t.stats.Retransmissions++
 		l.call.Retransmissions++
+		t.keep(l, m, p, true)
 		return
 	}
+	t.keep(l, m, p, false)
 	l.lastSeen = p.Time
 	wasEnded := l.ended
 	// The SDP first: a 200's answer must be known when the answer starts
 	// the recording.
-	t.media(l, m, p.Time)
+	t.media(l, m, p)
 	if m.IsRequest {
 		t.request(l, m, p)
 	} else {
@@ -222,7 +256,10 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 	}
 	if l.ended && l.emitted == nil {
 		c := t.record(l, p.Time)
-		l.emitted = &c
+		e := c
+		e.Messages = nil
+		l.emitted = &e
+		l.emittedMsgs = len(c.Messages)
 		t.emit(c)
 	}
 	t.schedule(l)
@@ -257,6 +294,7 @@ func (t *Tracker) open(m *Message, p Packet) *leg {
 	}
 	l := &leg{
 		callerTag:  m.FromTag,
+		callerAddr: p.Src,
 		inviteCSeq: m.CSeq,
 		call: Call{
 			ID:         RecordID(m.CallID, p.Time),
@@ -292,17 +330,12 @@ func (t *Tracker) event(kind EventKind, l *leg, at time.Time) {
 }
 
 // media reports an SDP body carried by a message of the leg.
-func (t *Tracker) media(l *leg, m *Message, at time.Time) {
+func (t *Tracker) media(l *leg, m *Message, p Packet) {
+	at := p.Time
 	if t.cfg.OnEvent == nil || len(m.Body) == 0 || !strings.HasPrefix(m.ContentType, "application/sdp") {
 		return
 	}
-	// A request is sent by the party its From names; a response by the
-	// other one (RFC 3261 §8.2.6.2: the response echoes the request's From).
-	fromCaller := m.FromTag == l.callerTag
-	if !m.IsRequest {
-		fromCaller = !fromCaller
-	}
-	t.cfg.OnEvent(Event{Kind: EventMedia, At: at, Call: &l.call, SDP: m.Body, FromCaller: fromCaller,
+	t.cfg.OnEvent(Event{Kind: EventMedia, At: at, Call: &l.call, SDP: m.Body, FromCaller: l.sentByCaller(m, p),
 		Early: !m.IsRequest && m.StatusCode < 200})
 }
 
@@ -613,10 +646,11 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 		t.event(EventEnded, l, now)
 	}
 	delete(t.legs, id)
+	t.msgBytes -= l.log.cost
 	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
 	t.stats.LegsEmitted++
 	c := t.record(l, now)
-	if l.emitted == nil || !reflect.DeepEqual(c, *l.emitted) {
+	if !unchanged(c, l.emitted) || len(c.Messages) != l.emittedMsgs {
 		t.emit(c)
 	}
 	if t.cfg.OnClosed != nil {
@@ -628,6 +662,9 @@ func (t *Tracker) finish(id string, l *leg, now time.Time) {
 func (t *Tracker) record(l *leg, now time.Time) Call {
 	c := l.call
 	c.ByeAt = l.byeAt
+	// A copy: the leg's later messages must not show in (or be
+	// overwritten through) a record already handed out.
+	c.Messages = slices.Clone(l.log.msgs)
 	if c.Transfer != nil {
 		tr := *c.Transfer
 		c.Transfer = &tr

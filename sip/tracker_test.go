@@ -3,6 +3,7 @@ package sip
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -250,8 +251,9 @@ func TestTrackerDirection(t *testing.T) {
 }
 
 // TestTrackerEmitsAtEnd: a finished leg is emitted the moment it ends (so
-// the daemon stores it at once), and again only if a later message
-// changes it.
+// the daemon stores it at once), and again when it is closed only if a
+// later message changed it or lengthened its ladder (the 200 to the BYE),
+// so the store keeps the whole ladder.
 func TestTrackerEmitsAtEnd(t *testing.T) {
 	var out []Call
 	tr := NewTracker(TrackerConfig{}, func(c Call) { out = append(out, c) })
@@ -262,11 +264,25 @@ func TestTrackerEmitsAtEnd(t *testing.T) {
 	if len(out) != 1 || out[0].EndReason != EndCompleted {
 		t.Fatalf("not emitted at the BYE: %+v", out)
 	}
-	ok := resp("e", 200, "BYE", 2)
-	tr.Handle(&ok, pkt(9010))
 	tr.Advance(at(20000))
 	if len(out) != 1 {
 		t.Fatalf("re-emitted an unchanged record: %d emits", len(out))
+	}
+	out = nil
+	for _, s := range []step{{0, inv("f", 1)}, {50, resp("f", 180, "INVITE", 1)}, {2000, resp("f", 200, "INVITE", 1)}, {9000, req("f", "BYE", 2, true)}} {
+		m := s.m
+		tr.Handle(&m, pkt(s.ms))
+	}
+	ok := resp("f", 200, "BYE", 2)
+	tr.Handle(&ok, pkt(9010))
+	tr.Advance(at(40000))
+	if len(out) != 2 || len(out[1].Messages) != len(out[0].Messages)+1 {
+		t.Fatalf("the 200 to the BYE did not reach a second emit: %d emits", len(out))
+	}
+	first, last := out[0], out[1]
+	first.Messages, last.Messages = nil, nil
+	if !reflect.DeepEqual(first, last) {
+		t.Fatalf("the second emit changed the record:\n%+v\n%+v", first, last)
 	}
 
 	out = nil

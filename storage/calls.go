@@ -24,15 +24,17 @@ func (s *Store) PutCall(ctx context.Context, c sip.Call) error {
 }
 
 // PutCalls stores the records in one transaction and one sync; a later
-// record with the same id wins. A batch too large for one badger
-// transaction is split in halves, each record staying whole; so all records
-// are durable when it returns, but a crash in the middle may leave a prefix
-// of the batch stored.
+// record with the same id wins. With each record go, in the same
+// transaction, its Call-ID index entry and, when it carries some, its SIP
+// messages (an upsert without messages keeps those stored before). A batch
+// too large for one badger transaction is split in halves, each record
+// staying whole with its messages; so all records are durable when it
+// returns, but a crash in the middle may leave a prefix of the batch stored.
 func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	vals := make([][]byte, len(cs))
+	vals := make([]encoded, len(cs))
 	for i := range cs {
 		if err := checkID(cs[i].ID); err != nil {
 			return err
@@ -44,7 +46,12 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 		if err != nil {
 			return fmt.Errorf("encode call %s: %w", cs[i].ID, err)
 		}
-		vals[i] = v
+		vals[i].rec = v
+		if len(cs[i].Messages) > 0 {
+			if vals[i].msgs, err = json.Marshal(cs[i].Messages); err != nil {
+				return fmt.Errorf("encode messages of call %s: %w", cs[i].ID, err)
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -54,8 +61,13 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 	return s.putBatch(cs, vals)
 }
 
+// encoded is a record and its messages (nil for none) as stored.
+type encoded struct {
+	rec, msgs []byte
+}
+
 // putBatch writes one transaction, halving it if badger finds it too big.
-func (s *Store) putBatch(cs []sip.Call, vals [][]byte) error {
+func (s *Store) putBatch(cs []sip.Call, vals []encoded) error {
 	err := s.db.Update(func(txn *badger.Txn) error {
 		for i := range cs {
 			if err := putTxn(txn, &cs[i], vals[i]); err != nil {
@@ -78,29 +90,34 @@ func (s *Store) putBatch(cs []sip.Call, vals [][]byte) error {
 	return nil
 }
 
-// putTxn writes one record and its index entry, deleting the record's old
-// primary key when invite_at changed. The transaction sees its own pending
-// writes, so a repeated id within one batch is handled too.
-func putTxn(txn *badger.Txn, c *sip.Call, val []byte) error {
+// putTxn writes one record, its index entries and its messages, deleting
+// the record's old primary key when invite_at changed (and its old
+// Call-ID index entry, in indexMessages). The transaction sees its own
+// pending writes, so a repeated id within one batch is handled too.
+func putTxn(txn *badger.Txn, c *sip.Call, val encoded) error {
 	pk := callKey(c.InviteAt, c.ID)
 	ik := indexKey(c.ID)
+	var old []byte
 	item, err := txn.Get(ik)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):
 	case err != nil:
 		return fmt.Errorf("read index of %s: %w", c.ID, err)
 	default:
-		old, err := item.ValueCopy(nil)
-		if err != nil {
+		if old, err = item.ValueCopy(nil); err != nil {
 			return fmt.Errorf("read index of %s: %w", c.ID, err)
 		}
-		if !bytes.Equal(old, pk) {
-			if err := txn.Delete(old); err != nil {
-				return fmt.Errorf("delete old record of %s: %w", c.ID, err)
-			}
+	}
+	// Before the old record goes: its call_id names its index entry.
+	if err := indexMessages(txn, c, val.msgs, old); err != nil {
+		return err
+	}
+	if old != nil && !bytes.Equal(old, pk) {
+		if err := txn.Delete(old); err != nil {
+			return fmt.Errorf("delete old record of %s: %w", c.ID, err)
 		}
 	}
-	if err := txn.Set(pk, val); err != nil {
+	if err := txn.Set(pk, val.rec); err != nil {
 		return fmt.Errorf("write call %s: %w", c.ID, err)
 	}
 	if err := txn.Set(ik, pk); err != nil {
@@ -119,30 +136,39 @@ func (s *Store) Call(ctx context.Context, id string) (sip.Call, error) {
 		return c, err
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(indexKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return fmt.Errorf("%w: %s", ErrNotFound, id)
-		}
-		if err != nil {
-			return err
-		}
-		pk, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		item, err = txn.Get(pk)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return fmt.Errorf("%w: index of %s names missing key %q", ErrCorrupt, id, pk)
-		}
-		if err != nil {
-			return err
-		}
-		return decode(item, &c)
+		var err error
+		c, err = getCall(txn, id)
+		return err
 	})
 	if err != nil {
 		return sip.Call{}, fmt.Errorf("get call %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// getCall reads record id through its index entry, or ErrNotFound.
+func getCall(txn *badger.Txn, id string) (sip.Call, error) {
+	var c sip.Call
+	item, err := txn.Get(indexKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return c, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return c, err
+	}
+	pk, err := item.ValueCopy(nil)
+	if err != nil {
+		return c, err
+	}
+	item, err = txn.Get(pk)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return c, fmt.Errorf("%w: index of %s names missing key %q", ErrCorrupt, id, pk)
+	}
+	if err != nil {
+		return c, err
+	}
+	err = decode(item, &c)
+	return c, err
 }
 
 // Calls calls fn for every record with invite_at in [from, to), in order of

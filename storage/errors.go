@@ -15,4 +15,10 @@ var (
 	ErrCorrupt = errors.New("corrupt record")
 	// ErrOption is returned by Open for an invalid option.
 	ErrOption = errors.New("invalid option")
+	// ErrNamespace is returned by every method of a bucket whose name is
+	// empty, longer than 64 bytes or not made of [a-z0-9._-].
+	ErrNamespace = errors.New("invalid bucket namespace")
+	// ErrKey is returned for an empty bucket key or one longer than 1024
+	// bytes.
+	ErrKey = errors.New("invalid bucket key")
 )

@@ -2,10 +2,14 @@
 // 512 MB board, durably: a record whose PutCall returned survives a kill -9
 // and a power cut.
 //
-// Layout of the keys (all values are the JSON of sip.Call):
+// Layout of the keys:
 //
-//	call/<invite_at as big-endian uint64 UnixNano>/<id>  -> record
+//	call/<invite_at as big-endian uint64 UnixNano>/<id>  -> record (JSON of sip.Call)
 //	callid/<id>                                         -> primary key above
+//	msgs/<id>                                           -> the leg's SIP messages (messages.go)
+//	cid/<call_id>/<invite_at ns>/<id>                   -> nothing: records by Call-ID
+//	keep/<id>, deleted/<ns>/<id>                        -> recordings' bookkeeping
+//	kv/<namespace>/<key>                                -> buckets of other packages (kv.go)
 //
 // The primary key sorts by capture time, so a month is one range scan; the
 // index makes a record addressable by id and makes PutCall idempotent when the

@@ -14,8 +14,11 @@ type Collector struct {
 	list []sip.Call
 }
 
-// Add stores c, replacing an earlier record with the same ID.
+// Add stores c, replacing an earlier record with the same ID. The SIP
+// messages are not kept: replay prints records, not ladders, and a month's
+// capture would hold them all in memory.
 func (c *Collector) Add(call sip.Call) {
+	call.Messages = nil
 	if c.byID == nil {
 		c.byID = make(map[string]int)
 	}

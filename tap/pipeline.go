@@ -207,6 +207,10 @@ func (p *Pipeline) message(b []byte, d *capture.Datagram) {
 		Dst:       d.Dst,
 		Transport: d.Transport.String(),
 		VLAN:      d.VLAN,
+		// The bytes parsed, as captured: the datagram's payload, or the
+		// message the framer cut out of the TCP stream (valid during the
+		// call only; the tracker copies what it keeps for the ladder).
+		Raw: b,
 	})
 }
 

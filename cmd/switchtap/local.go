@@ -30,7 +30,7 @@ func openLocal(cfg config.Config, stderr io.Writer) (*local, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc, err := access.New(st.KV("access"), access.Config{}, newLogger(stderr, "warn").With("component", "access"))
+	acc, err := access.New(st.KV("access"), access.Config{}, newLogger(stderr, "warn"))
 	if err != nil {
 		_ = st.Close()
 		return nil, err
