@@ -171,7 +171,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 				"panel", e.Panel, "buzzer", e.Buzzer, "operator", e.Operator)
 		}
 		driver.Show(ps)
-		hub.SetLamp(lamp.Load().(string), ps.Level.String())
+		hub.SetLamp(lamp.Load().(string), alarmName(ps.Level))
 	}
 	opts := []tap.PipelineOption{
 		tap.WithClosed(m.ObserveCall),

@@ -44,5 +44,5 @@ func (p *panelWatch) update() {
 	s := p.st.status()
 	p.driver.SetStatus(s)
 	p.lamp.Store(lampName(s))
-	p.hub.SetLamp(lampName(s), p.st.tap.AlarmPanel().Level.String())
+	p.hub.SetLamp(lampName(s), alarmName(p.st.tap.AlarmPanel().Level))
 }

@@ -46,8 +46,20 @@ func (st *state) status() device.Status {
 	return st.health().Status(st.tap.Now(), st.cfg.Device.NoSIPAfter)
 }
 
-// lampName is the status lamp as the API and metrics name it.
+// lampName is the status lamp as the API and the console name it (the
+// contract of /api/v1/status and the En vivo page): "ok", "no_sip", "fault".
 func lampName(s device.Status) string {
+	switch s {
+	case device.StatusFault:
+		return "fault"
+	case device.StatusNoSIP:
+		return "no_sip"
+	}
+	return "ok"
+}
+
+// metricsLamp is the status lamp as the metrics name it.
+func metricsLamp(s device.Status) string {
 	switch s {
 	case device.StatusFault:
 		return metrics.LampFault
@@ -55,6 +67,18 @@ func lampName(s device.Status) string {
 		return metrics.LampNoSIP
 	}
 	return metrics.LampHealthy
+}
+
+// alarmName is the four-ring panel as the API names it: "off",
+// "warning", "alarm".
+func alarmName(l device.Level) string {
+	switch l {
+	case device.LevelWarning:
+		return "warning"
+	case device.LevelAlarm:
+		return "alarm"
+	}
+	return "off"
 }
 
 func (st *state) measureRecordings() {
@@ -108,7 +132,7 @@ func (st *state) snapshot() metrics.Snapshot {
 	s.CallsRinging = ps.Ringing
 	s.AlarmState = ps.Level.String()
 	s.Muted = ps.Level == device.LevelAlarm && !ps.Buzzer
-	s.StatusLamp = lampName(st.status())
+	s.StatusLamp = metricsLamp(st.status())
 	ss := st.store.Stats()
 	s.StoreBytes = uint64(max(ss.LSMBytes+ss.VLogBytes+ss.WALBytes, 0))
 	if st.rec != nil {
@@ -168,7 +192,7 @@ func (st *state) info() web.StatusInfo {
 	}
 	si.Lamp = lampName(h.Status(d.Now(), st.cfg.Device.NoSIPAfter))
 	si.Fault = h.Fault
-	si.Alarm = d.AlarmPanel().Level.String()
+	si.Alarm = alarmName(d.AlarmPanel().Level)
 	for _, e := range st.errs.last() {
 		si.Errors = append(si.Errors, struct {
 			At      time.Time `json:"at"`

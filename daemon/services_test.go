@@ -1,0 +1,280 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/internal/pcapgen"
+	"github.com/switchtap/switchtap/recorder"
+	"github.com/switchtap/switchtap/storage"
+)
+
+// runService starts svc and returns a function that cancels it and
+// returns its error, failing the test if it does not stop in time.
+func runService(t *testing.T, svc Service) func() error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("service did not stop")
+			return nil
+		}
+	}
+}
+
+// TestRetentionService: the sweep runs at start and every sweep_every,
+// deletes what is too old but never a protected recording, logs every
+// deletion in the store, and stops with ctx.
+func TestRetentionService(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.Recording.SweepEvery = 20 * time.Millisecond
+	recDir := cfg.RecordingDir()
+	old := time.Now().Add(-100 * 24 * time.Hour)
+	for _, id := range []string{"kept", "gone", "fresh"} {
+		p := filepath.Join(recDir, "2026", "01", "01", id+".wav")
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, 100), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if id != "fresh" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st, err := storage.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SetKeep(context.Background(), "kept", "sampled 2026-01"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recorder.New(recorder.Config{Dir: recDir, MaxAge: 90 * 24 * time.Hour}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	s := &state{store: st, rec: rec, cfg: cfg}
+	stop := runService(t, &retention{st: s, log: discard(), now: time.Now})
+	waitUntil(t, "the old recording to go", func() bool {
+		_, err := os.Stat(filepath.Join(recDir, "2026", "01", "01", "gone.wav"))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	waitUntil(t, "the size measured", func() bool { return s.recFiles.Load() == 2 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, id := range []string{"kept", "fresh"} {
+		if _, err := os.Stat(filepath.Join(recDir, "2026", "01", "01", id+".wav")); err != nil {
+			t.Errorf("%s deleted: %v", id, err)
+		}
+	}
+	var logged []storage.Deletion
+	if err := st.Deletions(context.Background(), func(d storage.Deletion) error { logged = append(logged, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0].RecordID != "gone" || logged[0].Reason != "age" {
+		t.Fatalf("deletions logged: %+v", logged)
+	}
+}
+
+// TestHTTPService: it serves until ctx is done, then shuts down even with
+// an event stream still open (cut after the shutdown timeout).
+func TestHTTPService(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streaming := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		close(streaming)
+		<-r.Context().Done() // an SSE client that never leaves
+	})
+	stop := runService(t, newHTTPService("test", ln, mux, nil, nil, discard()))
+	resp, err := http.Get("http://" + ln.Addr().String() + "/ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" {
+		t.Fatalf("got %q", b)
+	}
+	sresp, err := http.Get("http://" + ln.Addr().String() + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sresp.Body.Close()
+	<-streaming
+	began := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if d := time.Since(began); d > shutdownTimeout+2*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/ok"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+}
+
+// TestSocketPeer: the local socket is 0660, a stale socket file is
+// replaced, a live one refused, and the peer's uid reaches the handler.
+func TestSocketPeer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := listenSocket(path, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode %v %v", fi.Mode(), err)
+	}
+	if _, err := listenSocket(path, discard()); err == nil {
+		t.Fatal("a second listener took a live socket")
+	}
+	// The peer's uid, read from the accepted connection (SO_PEERCRED).
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	cc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	sc, ok := <-accepted
+	if !ok {
+		t.Fatal("no connection accepted")
+	}
+	uid, err := peerUID(sc.(*net.UnixConn))
+	sc.Close()
+	if err != nil || uid != os.Getuid() {
+		t.Errorf("peer uid %d %v, want %d", uid, err, os.Getuid())
+	}
+	if ctx := peerContext(context.Background(), &net.TCPConn{}); ctx != context.Background() {
+		t.Error("a non-unix connection got a peer")
+	}
+	ln.Close()
+	// Closing unlinks it; a stale file left by a crash is replaced.
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+	ln2, err := listenSocket(path, discard())
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	ln2.Close()
+}
+
+// TestFileSourceRealtime: with realtime the frames come at the pace they
+// were captured; without, at once; Close interrupts a wait.
+func TestFileSourceRealtime(t *testing.T) {
+	s, err := pcapgen.Lookup("answered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "a.pcap")
+	if _, err := s.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	fast, err := openFiles([]string{p}, false, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last time.Time
+	n := 0
+	for {
+		f, err := fast.ReadFrame()
+		if err != nil {
+			break
+		}
+		if first.IsZero() {
+			first = f.Info.Timestamp
+		}
+		last = f.Info.Timestamp
+		n++
+	}
+	fast.Close()
+	span := last.Sub(first)
+
+	rt, err := openFiles([]string{p}, true, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	f0, err := rt.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 180 is 100 ms into the capture: as much wall time must pass.
+	for {
+		f, err := rt.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := f.Info.Timestamp.Sub(f0.Info.Timestamp); c >= 90*time.Millisecond {
+			if w := time.Since(began); w < c-5*time.Millisecond {
+				t.Errorf("%v of capture read in %v: not paced", c, w)
+			}
+			break
+		}
+	}
+	// Close interrupts the wait for a frame seconds away.
+	go func() { time.Sleep(50 * time.Millisecond); rt.Close() }()
+	for {
+		if _, err := rt.ReadFrame(); err != nil {
+			if !errors.Is(err, errClosed) {
+				t.Fatalf("read after close: %v", err)
+			}
+			break
+		}
+	}
+	if d := time.Since(began); d > span/2 {
+		t.Errorf("close took %v of a %v capture", d, span)
+	}
+	if n < 10 {
+		t.Fatalf("%d frames", n)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
