@@ -65,6 +65,7 @@ type Daemon struct {
 	tap   *tap.Daemon
 	acc   *access.Service
 
+	source                   string
 	webLn, sockLn, metricsLn net.Listener
 	closers                  []func() error
 	closeOnce                sync.Once
@@ -124,6 +125,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		src = live
 	}
 	d.closers = append(d.closers, src.Close)
+	d.source = source
 
 	if d.store, err = storage.Open(cfg.DataDir, storage.WithLogger(log.With("component", "storage"))); err != nil {
 		return nil, err
@@ -302,6 +304,7 @@ func (d *Daemon) firstAdmin(ctx context.Context) error {
 // Run runs the daemon until ctx is done or a part fails, then closes the
 // store. It may be called once.
 func (d *Daemon) Run(ctx context.Context) error {
+	d.log.Info("capture started", "source", d.source, "data_dir", d.cfg.DataDir)
 	err := d.sup.Run(ctx)
 	d.log.Info("switchtap stopped", "calls_stored", d.tap.Stored())
 	if cerr := d.close(); cerr != nil {

@@ -35,7 +35,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.Metrics.Listen = override(cfg.Metrics.Listen, *metricsListen)
 	cfg.Web.Listen = override(cfg.Web.Listen, *webListen)
 	if cfg.Interface == "" && len(pcaps) == 0 {
-		return fmt.Errorf("%w: run needs -i IFACE (or interface: in the config) or --pcap FILE...", errUsage)
+		return fmt.Errorf("%w: run needs -i IFACE (or interface: in the config) or --pcap FILE", errUsage)
 	}
 	d, err := daemon.New(ctx, daemon.Options{
 		Config: cfg, Pcaps: pcaps, Realtime: *realtime, Version: version,
