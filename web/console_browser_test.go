@@ -31,7 +31,10 @@ func consoleBrowser(t *testing.T) context.Context {
 	if testing.Short() {
 		t.Skip("browser test in -short")
 	}
-	exe, err := exec.LookPath("chromium")
+	exe, err := exec.LookPath("/usr/bin/chromium")
+	if err != nil {
+		exe, err = exec.LookPath("chromium")
+	}
 	if err != nil {
 		testenv.SkipOrFail(t, "chromium is not installed (Debian package chromium)")
 		return nil
@@ -78,7 +81,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
@@ -97,8 +100,8 @@ func TestConsoleBrowser(t *testing.T) {
 	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
 
 	call, d := ladderFixture()
-	call.InviteAt = e.clock.Now().Add(-time.Hour).UTC()
 	e.calls.add(call, d.Messages...)
+	e.calls.add(d.Linked[0].Call, d.Linked[0].Messages...)
 	writeTestRecording(t, e, call.ID, tone(8000*4, 440, 12000), tone(8000*4, 1000, 3000))
 	c, _ := e.calls.Call(t.Context(), call.ID)
 	c.Recording.DurationSeconds = 4
@@ -177,13 +180,19 @@ func TestConsoleBrowser(t *testing.T) {
 	if pos < 1.9 || pos > 2.1 {
 		t.Fatalf("a click in the middle of a 4 s waveform seeks to %.2f s", pos)
 	}
-	if n := eval[int](t, ctx, `document.querySelectorAll("svg#ladder g.msg").length`); n != len(d.Messages) {
-		t.Fatalf("%d arrows, want %d", n, len(d.Messages))
+	if n := eval[int](t, ctx, `document.querySelectorAll("svg#ladder g.msg").length`); n != len(d.Messages)+len(d.Linked[0].Messages) {
+		t.Fatalf("%d arrows, want %d", n, len(d.Messages)+len(d.Linked[0].Messages))
 	}
 	step(t, ctx, "ladder click",
 		chromedp.Click(css(`svg#ladder g.msg[data-index="3"]`)),
 		chromedp.WaitVisible(css(`details#raw-3[open] pre`)))
 	screenshot(t, ctx, "detalle")
+
+	// The other pages, for the artifacts (and a check that they load).
+	for _, page := range []string{"llamadas", "estado", "cuenta"} {
+		step(t, ctx, page, chromedp.Navigate(srv.URL+"/"+page), chromedp.WaitVisible(css(`#user`)))
+		screenshot(t, ctx, page)
+	}
 }
 
 // waitText polls until sel's text is want.

@@ -49,8 +49,11 @@ type ladderMsg struct {
 	LabelX, LabelY int
 	// Anchor is the label's text-anchor.
 	Anchor string
-	Label  string
-	Offset string
+	// HitY and HitH are the row's band, which takes the clicks (SVG
+	// gives events only to painted shapes: a thin arrow is a poor target).
+	HitY, HitH int
+	Label      string
+	Offset     string
 	// Leg is 0 for the call's own leg, n for its n-th linked leg.
 	Leg       int
 	LegTag    string
@@ -107,6 +110,8 @@ func buildLadder(origin time.Time, legs ...[]sip.LegMessage) ladder {
 			Index:     i,
 			Y:         y,
 			LabelY:    y - 5,
+			HitY:      y - ladderRow/2 - 4,
+			HitH:      ladderRow,
 			Anchor:    "middle",
 			Label:     messageLabel(m),
 			Offset:    formatOffset(m.At.Sub(origin), 3),

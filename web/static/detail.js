@@ -74,10 +74,12 @@
           ctx.fillRect(i * step, top, Math.max(1, step - 0.2), Math.max(1, bottom - top));
         }
       });
+      // Channel names at the right edge: the markers sit at the left.
       ctx.fillStyle = "#4d5661";
       ctx.font = "11px system-ui, sans-serif";
-      ctx.fillText("Llamante", 4, 12);
-      ctx.fillText("Recepcionista", 4, band + 12);
+      ctx.textAlign = "right";
+      ctx.fillText("Llamante", w - 4, 12);
+      ctx.fillText("Recepcionista", w - 4, band + 12);
       place();
       canvas.setAttribute("data-drawn", "true");
     }
