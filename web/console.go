@@ -135,6 +135,7 @@ func (c *console) funcs() template.FuncMap {
 		"bytes":        formatBytes,
 		"direction":    directionLabel,
 		"endReason":    endReasonLabel,
+		"endDetail":    endDetailLabel,
 		"transferKind": transferKindLabel,
 		"hangup":       hangupLabel,
 		"role":         roleLabel,

@@ -172,6 +172,30 @@ func endReasonLabel(r sip.EndReason) string {
 	return string(r)
 }
 
+// endDetailLabel says in Spanish what ended the leg (the record's
+// end_detail): the message, the final status code, or why it was closed
+// without one.
+func endDetailLabel(d string) string {
+	switch d {
+	case "":
+		return ""
+	case "bye":
+		return "por BYE"
+	case "cancel":
+		return "por CANCEL"
+	case "timeout":
+		return "cerrada por inactividad"
+	case "shutdown":
+		return "abierta al detenerse el servicio"
+	case "end_of_capture":
+		return "abierta al terminar la captura"
+	}
+	if n, err := strconv.Atoi(d); err == nil && n >= 100 && n < 700 {
+		return "código SIP " + d
+	}
+	return d
+}
+
 func transferKindLabel(kind string) string {
 	switch kind {
 	case "blind":

@@ -89,7 +89,7 @@ func buildTimeline(c sip.Call, ring sip.RingPolicy) []timelineEvent {
 			detail = "colgó " + hangupLabel(c.HangupBy)
 		}
 		if c.EndDetail != "" {
-			detail = joinDetail(detail, c.EndDetail)
+			detail = joinDetail(detail, endDetailLabel(c.EndDetail))
 		}
 		add("ended", "Fin: "+endReasonLabel(c.EndReason), detail, *c.EndedAt, 8)
 	}
