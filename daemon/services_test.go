@@ -8,13 +8,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/config"
+	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/tap"
+	"github.com/switchtap/switchtap/web"
 )
 
 // runService starts svc and returns a function that cancels it and
@@ -276,5 +282,71 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// recPanel records the lamps the driver sets.
+type recPanel struct {
+	mu   sync.Mutex
+	last device.Lamps
+	sets int
+}
+
+func (p *recPanel) Set(l device.Lamps) error {
+	p.mu.Lock()
+	p.last, p.sets = l, p.sets+1
+	p.mu.Unlock()
+	return nil
+}
+func (p *recPanel) Close() error { return nil }
+
+type fakeButton struct{ ch chan time.Time }
+
+func (b *fakeButton) Events() <-chan time.Time { return b.ch }
+func (b *fakeButton) Close() error             { return nil }
+
+// idleSource is a capture that never delivers a frame.
+type idleSource struct{ done chan struct{} }
+
+func (s *idleSource) ReadFrame() (capture.Frame, error) { <-s.done; return capture.Frame{}, io.EOF }
+func (s *idleSource) Close() error                      { close(s.done); return nil }
+func (s *idleSource) Stats() (capture.LiveStats, error) { return capture.LiveStats{}, nil }
+
+// TestPanelWatchService: the status lamp and the console's copy of it are
+// set at start; a button press is taken (the mute itself is tap's test);
+// it stops with ctx, and the driver then switches the lamps off.
+func TestPanelWatchService(t *testing.T) {
+	cfg := config.Default()
+	td := tap.NewDaemon(tap.DaemonConfig{Tracker: cfg.TrackerConfig()}, &idleSource{done: make(chan struct{})}, nil, discard())
+	st := &state{tap: td, cfg: cfg}
+	panel := &recPanel{}
+	driver := device.NewDriver(panel)
+	stopDriver := runService(t, driver)
+	hub := web.NewHub(cfg.RingPolicy(), time.Now)
+	lamp := &atomic.Value{}
+	lamp.Store("")
+	btn := &fakeButton{ch: make(chan time.Time, 1)}
+	stop := runService(t, &panelWatch{st: st, driver: driver, button: btn, hub: hub, lamp: lamp})
+	// The lamp shown on the panel's console copy is the one the health
+	// rule computes.
+	want := lampName(st.status())
+	waitUntil(t, "the lamp to be shown", func() bool {
+		return lamp.Load() == want && hub.Snapshot().Lamp == want
+	})
+	if a := hub.Snapshot().Alarm; a != "off" {
+		t.Errorf("alarm %q, want off", a)
+	}
+	btn.ch <- time.Now() // a press with nothing ringing: harmless
+	waitUntil(t, "the press to be taken", func() bool { return len(btn.ch) == 0 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stopDriver(); err != nil {
+		t.Fatal(err)
+	}
+	panel.mu.Lock()
+	defer panel.mu.Unlock()
+	if l := panel.last; panel.sets == 0 || l.Amber || l.Red || l.Buzzer || l.Status {
+		t.Errorf("panel set %d times, last %+v: want lamps off at the end", panel.sets, panel.last)
 	}
 }
