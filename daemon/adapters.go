@@ -50,8 +50,10 @@ func principal(u access.User, via string) web.Principal {
 	return web.Principal{Name: u.Name, Role: web.Role(u.Role), Via: via, MustChange: u.MustChange}
 }
 
-func actor(p web.Principal, remote string) access.Actor {
-	return access.Actor{Name: p.Name, Remote: remote}
+// actor is who acts, for the audit entry: the principal, from the
+// request's address.
+func actor(ctx context.Context, p web.Principal) access.Actor {
+	return access.Actor{Name: p.Name, Remote: web.RemoteFrom(ctx)}
 }
 
 func mapAccessErr(err error) error {
@@ -91,7 +93,7 @@ func (a accessAuth) Session(ctx context.Context, token string) (web.Principal, e
 }
 
 func (a accessAuth) Logout(ctx context.Context, token string) error {
-	return mapAccessErr(a.a.Logout(ctx, token, ""))
+	return mapAccessErr(a.a.Logout(ctx, token, web.RemoteFrom(ctx)))
 }
 
 func (a accessAuth) Token(ctx context.Context, raw string) (web.Principal, error) {
@@ -103,7 +105,7 @@ func (a accessAuth) Token(ctx context.Context, raw string) (web.Principal, error
 }
 
 func (a accessAuth) ChangePassword(ctx context.Context, p web.Principal, oldPassword, newPassword string) error {
-	return mapAccessErr(a.a.ChangePassword(ctx, actor(p, ""), p.Name, oldPassword, newPassword))
+	return mapAccessErr(a.a.ChangePassword(ctx, actor(ctx, p), p.Name, oldPassword, newPassword))
 }
 
 func (a accessAuth) Users(ctx context.Context) ([]web.User, error) {
@@ -132,13 +134,13 @@ func (a accessAuth) AddUser(ctx context.Context, by web.Principal, name string, 
 	if err != nil {
 		return mapAccessErr(err)
 	}
-	return mapAccessErr(a.a.AddUser(ctx, actor(by, ""), name, r, password))
+	return mapAccessErr(a.a.AddUser(ctx, actor(ctx, by), name, r, password))
 }
 
 func (a accessAuth) SetPassword(ctx context.Context, by web.Principal, name, password string) error {
 	// An admin's reset is a temporary password: the user changes it at
 	// the next login.
-	return mapAccessErr(a.a.SetPassword(ctx, actor(by, ""), name, password, by.Name != name))
+	return mapAccessErr(a.a.SetPassword(ctx, actor(ctx, by), name, password, by.Name != name))
 }
 
 func (a accessAuth) SetRole(ctx context.Context, by web.Principal, name string, role web.Role) error {
@@ -146,15 +148,15 @@ func (a accessAuth) SetRole(ctx context.Context, by web.Principal, name string, 
 	if err != nil {
 		return mapAccessErr(err)
 	}
-	return mapAccessErr(a.a.SetRole(ctx, actor(by, ""), name, r))
+	return mapAccessErr(a.a.SetRole(ctx, actor(ctx, by), name, r))
 }
 
 func (a accessAuth) SetDisabled(ctx context.Context, by web.Principal, name string, disabled bool) error {
-	return mapAccessErr(a.a.SetDisabled(ctx, actor(by, ""), name, disabled))
+	return mapAccessErr(a.a.SetDisabled(ctx, actor(ctx, by), name, disabled))
 }
 
 func (a accessAuth) IssueToken(ctx context.Context, by web.Principal, name, label string) (string, error) {
-	t, err := a.a.IssueToken(ctx, actor(by, ""), name, label)
+	t, err := a.a.IssueToken(ctx, actor(ctx, by), name, label)
 	return t, mapAccessErr(err)
 }
 

@@ -273,8 +273,10 @@ func TestRunPcap(t *testing.T) {
 		t.Fatalf("audit verify: %+v %v", rep, err)
 	}
 	actions := map[string]int{}
+	remotes := map[string]string{}
 	if err := acc.AuditRange(context.Background(), time.Unix(0, 0), time.Now().Add(time.Hour), func(e access.Entry) error {
 		actions[e.Action]++
+		remotes[e.Action] = e.Remote
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -283,6 +285,10 @@ func TestRunPcap(t *testing.T) {
 		if actions[a] == 0 {
 			t.Errorf("no %q in the audit log: %v", a, actions)
 		}
+	}
+	// Who acted from where: the browser's address, the local socket.
+	if remotes["login"] != "127.0.0.1" || remotes["password_change"] != "127.0.0.1" || remotes["user_added"] != "socket" {
+		t.Errorf("audit remotes %v", remotes)
 	}
 }
 

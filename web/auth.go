@@ -17,6 +17,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota + 1
 	peerKey
+	remoteKey
 )
 
 // maxBody bounds every request body: the API takes small JSON documents
@@ -41,6 +42,14 @@ func withPrincipal(ctx context.Context, p Principal) context.Context {
 func principalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey).(Principal)
 	return p, ok
+}
+
+// RemoteFrom returns the address of the client whose request ctx belongs
+// to ("socket" on the local socket), for the audit entries the account
+// service writes.
+func RemoteFrom(ctx context.Context) string {
+	r, _ := ctx.Value(remoteKey).(string)
+	return r
 }
 
 // WithPeer returns ctx carrying the uid of the peer of a local-socket
@@ -130,6 +139,11 @@ func limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler, local bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
+		remote := remoteAddr(r)
+		if local {
+			remote = "socket"
+		}
+		r = r.WithContext(context.WithValue(r.Context(), remoteKey, remote))
 		if !local && openPath(path) {
 			// The login page may show who is already logged in; a
 			// static asset needs no look-up at all.

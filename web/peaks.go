@@ -108,27 +108,29 @@ func computePeaks(r io.Reader, size int64, n int) (peaksJSON, error) {
 	if frames == 0 {
 		return out, nil
 	}
-	var frame [4]byte
+	buf := make([]byte, 16<<10) // whole frames
 	cur, started := -1, false
-	for k := int64(0); k < frames; k++ {
-		if _, err := io.ReadFull(br, frame[:]); err != nil {
+	for k := int64(0); k < frames; {
+		want := min(int64(len(buf)), (frames-k)*4)
+		if _, err := io.ReadFull(br, buf[:want]); err != nil {
 			return peaksJSON{}, fmt.Errorf("read pcm frame %d: %w", k, err)
 		}
-		bucket := int(k * int64(n) / frames)
-		if bucket != cur {
-			cur, started = bucket, false
-		}
-		for ch := range pcmChannels {
-			v := int16(binary.LittleEndian.Uint16(frame[2*ch:]))
-			p := &out.Channels[ch][bucket]
+		for off := int64(0); off < want; off, k = off+4, k+1 {
+			bucket := int(k * int64(n) / frames)
+			if bucket != cur {
+				cur, started = bucket, false
+			}
+			l := int16(binary.LittleEndian.Uint16(buf[off:]))
+			r := int16(binary.LittleEndian.Uint16(buf[off+2:]))
+			pl, pr := &out.Channels[0][bucket], &out.Channels[1][bucket]
 			if !started {
-				*p = [2]int16{v, v}
+				*pl, *pr = [2]int16{l, l}, [2]int16{r, r}
+				started = true
 				continue
 			}
-			p[0] = min(p[0], v)
-			p[1] = max(p[1], v)
+			pl[0], pl[1] = min(pl[0], l), max(pl[1], l)
+			pr[0], pr[1] = min(pr[0], r), max(pr[1], r)
 		}
-		started = true
 	}
 	return out, nil
 }
