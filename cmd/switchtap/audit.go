@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/switchtap/switchtap/access"
 )
@@ -18,24 +17,15 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sub := args[0]
 	fs := newFlagSet("audit "+sub, stderr)
 	cf := addCommonFlags(fs)
-	from := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time")
-	to := fs.String("to", "", "last day included (YYYY-MM-DD) or RFC 3339 time (excluded)")
+	rf := addRangeFlags(fs)
 	if _, err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	start, err := parseWhen(*from, time.Unix(0, 0), false)
+	start, end, err := rf.parse()
 	if err != nil {
 		return err
 	}
-	end, err := parseWhen(*to, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), true)
-	if err != nil {
-		return err
-	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	l, err := openLocal(cfg, stderr)
+	l, err := cf.open(stderr)
 	if err != nil {
 		return err
 	}

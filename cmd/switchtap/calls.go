@@ -14,25 +14,16 @@ import (
 func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calls", stderr)
 	cf := addCommonFlags(fs)
-	from := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default: all")
-	to := fs.String("to", "", "last day included (YYYY-MM-DD) or RFC 3339 time (excluded); default: all")
+	rf := addRangeFlags(fs)
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	start, err := parseWhen(*from, time.Unix(0, 0), false)
+	start, end, err := rf.parse()
 	if err != nil {
 		return err
 	}
-	end, err := parseWhen(*to, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), true)
-	if err != nil {
-		return err
-	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	l, err := openLocal(cfg, stderr)
+	l, err := cf.open(stderr)
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"flag"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/switchtap/switchtap/config"
 )
@@ -34,6 +36,34 @@ func (c *commonFlags) load() (config.Config, error) {
 		cfg.LogLevel = c.logLevel
 	}
 	return cfg, nil
+}
+
+// open loads the configuration and reaches the daemon or the store.
+func (c *commonFlags) open(stderr io.Writer) (*local, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	return openLocal(cfg, stderr)
+}
+
+// rangeFlags are --from and --to of the commands that list.
+type rangeFlags struct{ from, to string }
+
+func addRangeFlags(fs *flag.FlagSet) *rangeFlags {
+	r := &rangeFlags{}
+	fs.StringVar(&r.from, "from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default: all")
+	fs.StringVar(&r.to, "to", "", "last day included (YYYY-MM-DD) or RFC 3339 time (excluded); default: all")
+	return r
+}
+
+// parse returns [start, end); an open side is the whole store's.
+func (r *rangeFlags) parse() (start, end time.Time, err error) {
+	if start, err = parseWhen(r.from, time.Unix(0, 0), false); err != nil {
+		return start, end, err
+	}
+	end, err = parseWhen(r.to, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), true)
+	return start, end, err
 }
 
 // loadConfig reads the file named by --config; with none, the default file
