@@ -29,11 +29,16 @@ type loadStats struct {
 	kernelDrops      float64
 	rssPeakKB, cpuPc float64
 	elapsed          time.Duration
+	// web is what the API client measured (webload_test.go); nil when
+	// the run had none.
+	web *webStats
 }
 
 // TestLabLoad: SIPp at a steady call rate with RTP both ways on every
 // call, ≥ 200 calls at once for SWITCHTAP_LAB_LOAD_DURATION (default 2m):
-// no call may be missing from the store and the kernel may drop nothing.
+// no call may be missing from the store and the kernel may drop nothing,
+// while a técnico hammers the web API and holds the live stream open
+// (issue 8: the web must not disturb the capture).
 func TestLabLoad(t *testing.T) {
 	requireLab(t)
 	if testing.Short() {
@@ -45,7 +50,7 @@ func TestLabLoad(t *testing.T) {
 	dur := envDuration(t, "SWITCHTAP_LAB_LOAD_DURATION", 2*time.Minute)
 	// 10 calls/s × (1 s ring + 20 s talk) ≈ 210 calls at once, each with
 	// 50 packets/s each way: ~21k RTP packets/s through the mirror.
-	st := runLoad(t, root, bin, l, 10, 20*time.Second, dur)
+	st := runLoad(t, root, bin, l, 10, 20*time.Second, dur, true)
 	reportLoad(t, st)
 	if st.missing != 0 || st.ok != st.placed {
 		t.Errorf("%d of %d calls failed in SIPp, %d missing from the store", st.placed-st.ok, st.placed, st.missing)
@@ -59,6 +64,7 @@ func TestLabLoad(t *testing.T) {
 	if st.incomplete != 0 || st.notCompleted != 0 {
 		t.Errorf("%d recordings incomplete, %d calls not ended by their BYE", st.incomplete, st.notCompleted)
 	}
+	checkWebLoad(t, st)
 }
 
 // TestLabCapacity raises the call rate until the first kernel drop or
@@ -74,7 +80,7 @@ func TestLabCapacity(t *testing.T) {
 	step := envDuration(t, "SWITCHTAP_LAB_CAPACITY_STEP", 45*time.Second)
 	var last loadStats
 	for _, cps := range []int{10, 15, 20, 30, 40, 60, 80, 100} {
-		st := runLoad(t, root, bin, l, cps, 20*time.Second, step)
+		st := runLoad(t, root, bin, l, cps, 20*time.Second, step, false)
 		reportLoad(t, st)
 		if st.missing != 0 || st.kernelDrops != 0 || st.ok != st.placed || st.incomplete != 0 || st.notCompleted != 0 {
 			t.Logf("CAPACITY: first loss at %d calls/s; last clean step: %d calls/s, %d calls at once, %.0f packets/s, CPU %.0f%%, RSS %.0f MB",
@@ -88,8 +94,9 @@ func TestLabCapacity(t *testing.T) {
 
 // runLoad places calls at cps for dur (plus the ramp-down) and measures;
 // the caller decides what counts as a failure (the capacity probe expects
-// to find one).
-func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Duration) loadStats {
+// to find one). With web, a client hammers the API from the daemon's start
+// to just before its stop (the capacity probe measures the capture alone).
+func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Duration, web bool) loadStats {
 	t.Helper()
 
 	callLen := talk + time.Second
@@ -105,10 +112,16 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	if err := os.WriteFile(cfgPath, []byte(labConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The web on the tap namespace's loopback: the API client reaches it
+	// there and nothing outside the lab's namespaces.
 	daemon := startIn(ctx, t, l.tapNS, dir, "switchtap run",
-		bin, "run", "-i", l.tapIface, "--config", cfgPath, "--data-dir", dataDir)
+		bin, "run", "-i", l.tapIface, "--config", cfgPath, "--data-dir", dataDir, "--web-listen", webAddr)
 	if err := daemon.WaitFor(`msg="capture started"`, 10*time.Second); err != nil {
 		t.Fatalf("switchtap run: %v", err)
+	}
+	var wl *webLoad
+	if web {
+		wl = startWebLoad(ctx, t, l, bin, cfgPath, dataDir)
 	}
 	pid := daemon.Cmd.Process.Pid
 	cpu0 := cpuTicks(pid)
@@ -152,6 +165,11 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 	}
 
 	time.Sleep(2 * time.Second) // the last legs' linger
+	if wl != nil {
+		// Before the scrape, so that the drops counted cover the whole web
+		// load; after the linger, so that the live stream saw every end.
+		st.web = wl.finish(ctx, t)
+	}
 	m := parseMetrics(t, scrape(ctx, t, l))
 	st.kernelDrops = m["switchtap_capture_kernel_dropped_packets_total"]
 	st.pps = m["switchtap_capture_kernel_received_packets_total"] / st.elapsed.Seconds()
@@ -189,6 +207,9 @@ func runLoad(t *testing.T, root, bin string, l *lab, cps int, talk, dur time.Dur
 		spans = append(spans, span{a, b})
 	}
 	st.stored = len(recs)
+	if st.web != nil {
+		st.web.matchStored(recs)
+	}
 	var missing []string
 	for i := 1; i <= total; i++ {
 		if id := fmt.Sprintf("load-%d@lab", i); !seen[id] {
