@@ -25,6 +25,59 @@ const (
 // fileReadBuffer is the read-ahead buffer of a capture file.
 const fileReadBuffer = 256 << 10
 
+// TruncatedError reports a capture file that ends inside a record: tcpdump
+// killed, a full disk, a copy cut short, or a damaged record header. The
+// frames before Offset were read and delivered; nothing after it can be,
+// since neither format lets a reader find the next record again. The file
+// source then ends as if the file ended at Offset, so the calls read so far
+// are kept (tshark reads such files the same way, with a warning).
+type TruncatedError struct {
+	// Path is the capture file.
+	Path string
+	// Offset is the byte offset of the first record not read whole: the
+	// file is intact up to it (`head -c Offset` repairs it).
+	Offset int64
+	// Size is the file's length in bytes.
+	Size int64
+	// Frames is the number of frames read from the file before the cut.
+	Frames uint64
+	// Err is what the reader met: io.ErrUnexpectedEOF for a cut, another
+	// error for a damaged record.
+	Err error
+}
+
+// Error names the file and the offset.
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("capture file %s cut short at byte %d of %d, after %d frames: %v", e.Path, e.Offset, e.Size, e.Frames, e.Err)
+}
+
+// Unwrap returns the reader's error.
+func (e *TruncatedError) Unwrap() error { return e.Err }
+
+// Truncating is implemented by the sources of OpenFile and OpenFiles: a file
+// cut short ends its frames early, without an error from ReadFrame, and is
+// reported to the function given here.
+type Truncating interface {
+	Source
+	// OnTruncated calls fn for every file found cut short, on the goroutine
+	// that calls ReadFrame; files found before the call (OpenFiles reads
+	// the first frame of each file) are reported at once.
+	OnTruncated(fn func(*TruncatedError))
+}
+
+// countingReader counts the bytes read from the file, so that the offset
+// consumed by the pcap reader is known: read minus still buffered.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // file reads one pcap or pcapng file.
 type file struct {
 	f    *os.File
@@ -33,6 +86,20 @@ type file struct {
 	ng   *pcapgo.NgReader
 	// links caches the link type of each pcapng interface.
 	links []layers.LinkType
+
+	// raw counts the bytes read from f and br buffers them: both pcapgo
+	// readers use br itself (bufio.NewReader returns a large enough
+	// *bufio.Reader unchanged), so raw.n − br.Buffered() is the offset of
+	// the next record.
+	raw *countingReader
+	br  *bufio.Reader
+	// good is the offset just after the last whole frame (or the header).
+	good   int64
+	frames uint64
+	// ended is set once the file was read to its end or its cut.
+	ended   bool
+	trunc   *TruncatedError
+	onTrunc func(*TruncatedError)
 }
 
 // OpenFile opens a pcap (microsecond or nanosecond) or pcapng capture file,
@@ -52,12 +119,13 @@ func OpenFile(path string) (Source, error) {
 }
 
 func newFile(f *os.File, path string) (*file, error) {
-	br := bufio.NewReaderSize(f, fileReadBuffer)
+	raw := &countingReader{r: f}
+	br := bufio.NewReaderSize(raw, fileReadBuffer)
 	head, err := br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %d bytes: %w", ErrUnknownFormat, path, len(head), err)
 	}
-	s := &file{f: f, path: path}
+	s := &file{f: f, path: path, raw: raw, br: br}
 	switch binary.BigEndian.Uint32(head) {
 	case magicPcapMicro, magicPcapMicroSwapped, magicPcapNano, magicPcapNanoSwapped:
 		if s.pcap, err = pcapgo.NewReader(br); err != nil {
@@ -72,11 +140,19 @@ func newFile(f *os.File, path string) (*file, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s: magic %x", ErrUnknownFormat, path, head)
 	}
+	s.good = s.offset()
 	return s, nil
 }
 
-// ReadFrame implements Source.
+// offset is the byte offset of the next record the reader will read.
+func (s *file) offset() int64 { return s.raw.n - int64(s.br.Buffered()) }
+
+// ReadFrame implements Source. A file cut short ends at its last whole
+// frame: io.EOF, with the cut reported to OnTruncated's function.
 func (s *file) ReadFrame() (Frame, error) {
+	if s.ended {
+		return Frame{}, io.EOF
+	}
 	var (
 		data []byte
 		ci   gopacket.CaptureInfo
@@ -92,13 +168,43 @@ func (s *file) ReadFrame() (Frame, error) {
 			link, err = s.ngLink(ci.InterfaceIndex)
 		}
 	}
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) && s.offset() == s.good {
+		s.ended = true
 		return Frame{}, io.EOF
 	}
 	if err != nil {
-		return Frame{}, fmt.Errorf("read %s: %w", s.path, err)
+		if errors.Is(err, io.EOF) {
+			// pcapgo returns a bare io.EOF when a record header was read
+			// whole and not one byte of its data follows.
+			err = io.ErrUnexpectedEOF
+		}
+		s.truncated(err)
+		return Frame{}, io.EOF
 	}
+	s.frames++
+	s.good = s.offset()
 	return Frame{Data: data, Info: ci, LinkType: link}, nil
+}
+
+// truncated ends the file at its last whole frame and reports why.
+func (s *file) truncated(err error) {
+	s.ended = true
+	size := s.raw.n
+	if st, serr := s.f.Stat(); serr == nil {
+		size = st.Size()
+	}
+	s.trunc = &TruncatedError{Path: s.path, Offset: s.good, Size: size, Frames: s.frames, Err: err}
+	if s.onTrunc != nil {
+		s.onTrunc(s.trunc)
+	}
+}
+
+// OnTruncated implements Truncating.
+func (s *file) OnTruncated(fn func(*TruncatedError)) {
+	s.onTrunc = fn
+	if s.trunc != nil && fn != nil {
+		fn(s.trunc)
+	}
 }
 
 // ngLink returns the link type of pcapng interface i without copying the

@@ -72,7 +72,7 @@ func OpenLive(iface string, opts ...LiveOption) (*Live, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-			return nil, fmt.Errorf("%w: packet socket on %s: %w (run as root or grant CAP_NET_RAW, e.g. setcap cap_net_raw,cap_net_admin+ep on the binary)", ErrPermission, iface, err)
+			return nil, fmt.Errorf("%w: packet socket on %s: %w (run as root or grant CAP_NET_RAW, e.g. setcap cap_net_raw+ep on the binary, or AmbientCapabilities=CAP_NET_RAW in the unit)", ErrPermission, iface, err)
 		}
 		return nil, fmt.Errorf("packet socket on %s: %w", iface, err)
 	}

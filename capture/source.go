@@ -33,7 +33,8 @@ type merged struct {
 
 // OpenFiles opens several capture files and merges their frames in
 // timestamp order. Frames with equal times come in the order of paths, so
-// the merge is stable. A single path is the same as OpenFile.
+// the merge is stable. A single path is the same as OpenFile. A file cut
+// short ends early and the others go on (the source is Truncating).
 func OpenFiles(paths []string) (Source, error) {
 	if len(paths) == 1 {
 		return OpenFile(paths[0])
@@ -100,6 +101,15 @@ func (m *merged) ReadFrame() (Frame, error) {
 	m.ok[best] = false
 	m.last = best
 	return m.heads[best], nil
+}
+
+// OnTruncated implements Truncating for every file of the merge.
+func (m *merged) OnTruncated(fn func(*TruncatedError)) {
+	for _, s := range m.srcs {
+		if t, ok := s.(Truncating); ok {
+			t.OnTruncated(fn)
+		}
+	}
 }
 
 // Close closes every file.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,9 @@ import (
 // with a unit: "512MiB", "20GiB", "1.5GB" (powers of 1024 for KiB/MiB/GiB/
 // TiB, of 1000 for kB/MB/GB/TB).
 type ByteSize uint64
+
+// maxByteSize is 2^64 as a float64: the first value a uint64 cannot hold.
+const maxByteSize = float64(1 << 64)
 
 var byteUnits = []struct {
 	suffix string
@@ -28,14 +32,21 @@ func ParseByteSize(s string) (ByteSize, error) {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 			if err != nil || f < 0 {
-				return 0, fmt.Errorf("size %q: want a number and a unit such as 20GiB", s)
+				return 0, fmt.Errorf("%w: size %q: want a number and a unit such as 20GiB", ErrInvalid, s)
 			}
-			return ByteSize(f * u.mult), nil
+			// NaN, Inf and anything from 2^64 up have no uint64: Go's
+			// conversion of them is CPU-dependent (issue 9 §6: NaNGiB
+			// became 2^63 on amd64).
+			v := f * u.mult
+			if math.IsNaN(v) || v >= maxByteSize {
+				return 0, fmt.Errorf("%w: size %q: want a finite size below 16EiB", ErrInvalid, s)
+			}
+			return ByteSize(v), nil
 		}
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("size %q: want a number of bytes or a unit such as 20GiB", s)
+		return 0, fmt.Errorf("%w: size %q: want a number of bytes or a unit such as 20GiB", ErrInvalid, s)
 	}
 	return ByteSize(n), nil
 }

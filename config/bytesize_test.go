@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestParseByteSize(t *testing.T) {
 	tests := []struct {
@@ -26,4 +29,56 @@ func TestParseByteSize(t *testing.T) {
 	if s := ByteSize(20 << 30).String(); s != "20GiB" {
 		t.Errorf("String = %q", s)
 	}
+}
+
+// TestParseByteSizeNonFinite: sizes with no uint64 are errors, not a
+// CPU-dependent conversion (issue 9 §6).
+func TestParseByteSizeNonFinite(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"NaNGiB", false},
+		{"nanGiB", false},
+		{"InfGiB", false},
+		{"+InfGiB", false},
+		{"-InfGiB", false},
+		{"InfinityB", false},
+		{"1e30GiB", false},
+		{"1e30B", false},
+		{"16777216TiB", false}, // 2^64
+		{"18446744073709551616", false},
+		{"16777215TiB", true},
+		{"18446744073709551615", true},
+		{"0GiB", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			_, err := ParseByteSize(tc.in)
+			if tc.ok != (err == nil) {
+				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// FuzzParseByteSize: any input parses or fails without panic, and a size
+// that parses prints as a string that parses back to it.
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"1024", "20GiB", "1.5GB", "NaNGiB", "1e30GiB", "16777215TiB", " 3 KiB "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseByteSize(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseByteSize(v.String())
+		if err != nil || back != v {
+			t.Fatalf("%q → %d → %q → %d, %v", s, v, v.String(), back, err)
+		}
+	})
 }

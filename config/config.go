@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/uplink"
 )
 
 // DefaultPath is where the daemon looks for its configuration.
@@ -41,6 +42,9 @@ type Config struct {
 	Recording     Recording      `yaml:"recording"`
 	Web           Web            `yaml:"web"`
 	API           API            `yaml:"api"`
+	// Uplink sends the records to the central reporting server (package
+	// uplink; off while url is empty).
+	Uplink uplink.Config `yaml:"uplink"`
 	// TimeZone is the zone of the switchboard's days and hours in the
 	// console and the reports (IANA name; the zone data is embedded).
 	TimeZone string `yaml:"time_zone"`
@@ -143,6 +147,13 @@ type Calls struct {
 	Linger         time.Duration `yaml:"linger"`
 	TransferWindow time.Duration `yaml:"transfer_window"`
 	MaxOpen        int           `yaml:"max_open"`
+	// FloodRate is the INVITEs per second from one address beyond which
+	// it is taken for a SIP flood: its legs that never ring are evicted
+	// first and counted as aggregates, not stored one record each.
+	FloodRate float64 `yaml:"flood_rate"`
+	// MaxTombs bounds the Call-IDs of closed legs remembered to absorb
+	// late retransmissions; 0 is twice max_open.
+	MaxTombs int `yaml:"max_tombs"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -174,6 +185,7 @@ func Default() Config {
 			Linger:         tc.Linger,
 			TransferWindow: tc.TransferWindow,
 			MaxOpen:        tc.MaxCalls,
+			FloodRate:      tc.FloodRate,
 		},
 	}
 }
@@ -232,44 +244,6 @@ func Parse(b []byte) (Config, error) {
 	return c, nil
 }
 
-// Validate checks values that parse but make no sense.
-func (c Config) Validate() error {
-	if err := c.RingPolicy().Validate(); err != nil {
-		return err
-	}
-	for i, r := range c.Receptionists {
-		if r.Name == "" {
-			return fmt.Errorf("receptionists[%d]: name is required", i)
-		}
-		if len(r.Extensions) == 0 && len(r.IPs) == 0 {
-			return fmt.Errorf("receptionist %q: give extensions and/or ips", r.Name)
-		}
-		for _, ip := range r.IPs {
-			if _, err := netip.ParseAddr(ip); err != nil {
-				return fmt.Errorf("receptionist %q: %w", r.Name, err)
-			}
-		}
-	}
-	if c.Recording.MaxAge < 0 || c.Recording.SweepEvery <= 0 {
-		return fmt.Errorf("recording: max_age must be ≥ 0 and sweep_every > 0")
-	}
-	if err := c.Device.Validate(); err != nil {
-		return fmt.Errorf("device: %w", err)
-	}
-	if _, err := c.Location(); err != nil {
-		return err
-	}
-	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
-		return fmt.Errorf("web: give both tls_cert and tls_key, or neither")
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
-	}
-	return nil
-}
-
 // RingPolicy returns the ring policy the configuration names.
 func (c Config) RingPolicy() sip.RingPolicy {
 	return sip.RingPolicy{MaxRings: c.Ring.MaxRings, On: c.Ring.RingOn, Off: c.Ring.RingOff}
@@ -284,6 +258,8 @@ func (c Config) TrackerConfig() sip.TrackerConfig {
 		Linger:         c.Calls.Linger,
 		TransferWindow: c.Calls.TransferWindow,
 		MaxCalls:       c.Calls.MaxOpen,
+		FloodRate:      c.Calls.FloodRate,
+		MaxTombs:       c.Calls.MaxTombs,
 	}
 	for _, r := range c.Receptionists {
 		sr := sip.Receptionist{Name: r.Name, Extensions: r.Extensions}

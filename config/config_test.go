@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -101,4 +102,9 @@ func TestLoadMissingFile(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "none.yaml")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func readDeployExample() (string, error) {
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "switchtap.yaml"))
+	return string(b), err
 }

@@ -53,6 +53,10 @@ type Options struct {
 	Now func() time.Time
 	// Argon overrides the password hashing cost (tests).
 	Argon *access.ArgonParams
+	// DropPrivileges drops every capability once New has opened what
+	// needs one (`switchtap run` sets it; tests that run New in their own
+	// process must keep theirs). See privileges.go.
+	DropPrivileges bool
 }
 
 // Daemon is a configured, not yet running switchtap.
@@ -111,6 +115,14 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		if err != nil {
 			return nil, err
 		}
+		// A file cut mid-packet ends at its last whole frame: its calls
+		// are kept and the cut is logged (issue 9 §3).
+		if t, ok := fs.src.(capture.Truncating); ok {
+			t.OnTruncated(func(e *capture.TruncatedError) {
+				log.Warn("capture file cut short: frames after the cut are lost", "file", e.Path,
+					"offset", e.Offset, "size", e.Size, "frames", e.Frames, "err", e.Err)
+			})
+		}
 		src, source = fs, "pcap"
 	} else {
 		if cfg.Interface == "" {
@@ -127,10 +139,18 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	d.closers = append(d.closers, src.Close)
 	d.source = source
 
+	// A data dir open to other users is tightened first (issue 9 §5).
+	if err := secureDirs(log, cfg.DataDir, cfg.RecordingDir()); err != nil {
+		return nil, err
+	}
 	if d.store, err = storage.Open(cfg.DataDir, storage.WithLogger(log.With("component", "storage"))); err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, d.store.Close)
+	// Before the recorder opens and capture starts: the calls a crash
+	// interrupted are closed as "crash", their recordings repaired and
+	// attached (recover.go, issue 9 §4).
+	recoverCrash(ctx, d.store, cfg, log.With("component", "recover"))
 
 	acfg := access.Config{Now: o.Now}
 	if o.Argon != nil {
@@ -175,11 +195,15 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		driver.Show(ps)
 		hub.SetLamp(lamp.Load().(string), alarmName(ps.Level))
 	}
+	// Legs that never rang (a flood's) are stored as aggregates per source
+	// and reason, handed off without blocking the capture (issue 9 §2).
+	aggs := storage.NewAggregateSink(d.store, 0, log.With("component", "aggregates"))
 	opts := []tap.PipelineOption{
 		tap.WithClosed(m.ObserveCall),
 		tap.WithAlarm(policy, onEdges),
 		tap.WithEvents(hub.Event),
 		tap.WithTicker(hub.Advance),
+		tap.WithAggregates(aggs.Add),
 	}
 	if cfg.Recording.Enabled {
 		if d.rec, err = OpenRecorder(cfg, log.With("component", "recorder")); err != nil {
@@ -192,6 +216,9 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		StatsEvery: 5 * time.Minute,
 		Pipeline:   opts,
 		EndOfInput: len(o.Pcaps) > 0,
+		// A record at ringing and at answer: a crash loses no call
+		// that rang (issue 9 §4).
+		Provisional: true,
 	}, src, d.store, log.With("component", "tap"))
 	st := &state{tap: d.tap, store: d.store, rec: d.rec, cfg: cfg, source: source, version: o.Version, started: o.Now().UTC(), errs: ring}
 	st.measureRecordings()
@@ -216,7 +243,21 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	}
 
 	// The front tier: capture and everything that answers people.
+	snd, err := newUplink(d.store, cfg.Uplink, log.With("component", "uplink"), o.Now)
+	if err != nil {
+		return nil, fmt.Errorf("uplink: %w", err)
+	}
+	if snd != nil {
+		st.uplink = snd
+		if err := reg.Register(newUplinkCollector(snd)); err != nil {
+			return nil, fmt.Errorf("uplink metrics: %w", err)
+		}
+	}
+
 	d.sup.Add("capture", Front, d.tap)
+	if snd != nil {
+		d.sup.Add("uplink", Front, snd)
+	}
 	d.sup.Add("access", Front, d.acc)
 	if d.rec != nil {
 		d.sup.Add("retention", Front, &retention{st: st, log: log.With("component", "retention"), now: o.Now})
@@ -250,7 +291,16 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	d.sup.Add("alarm panel", Back, driver)
 	d.sup.Add("status lamp", Back, &panelWatch{st: st, driver: driver, button: button, hub: hub, lamp: lamp})
 	d.sup.Add("store maintenance", Back, d.store)
+	d.sup.Add("aggregates", Back, aggs)
+	// A full disk is a fault with a metric, not a crash (issue 9 §1).
+	if err := d.watchDisk(reg, log.With("component", "disk")); err != nil {
+		return nil, err
+	}
 
+	if o.DropPrivileges {
+		// Everything privileged is open: capture socket, listeners, GPIO.
+		dropPrivileges(log, needsDAC(cfg.DataDir, cfg.RecordingDir()))
+	}
 	log.Info("switchtap ready", "source", source, "data_dir", cfg.DataDir, "metrics", addrOf(d.metricsLn),
 		"web", addrOf(d.webLn), "socket", cfg.SocketPath(),
 		"max_rings", cfg.Ring.MaxRings, "ring_on", cfg.Ring.RingOn, "ring_off", cfg.Ring.RingOff)

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"io/fs"
 	"path/filepath"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/tap"
+	"github.com/switchtap/switchtap/uplink"
 	"github.com/switchtap/switchtap/web"
 )
 
@@ -28,6 +30,8 @@ type state struct {
 	version string
 	started time.Time
 	errs    *errorRing
+	// uplink is the central server's sender, nil when none is configured.
+	uplink *uplink.Sender
 	// recBytes and recFiles are the recordings' size, measured by the
 	// retention sweep (a walk too slow for every scrape).
 	recBytes, recFiles atomic.Uint64
@@ -36,8 +40,15 @@ type state struct {
 // health is the capture's health plus the recorder's disk floor.
 func (st *state) health() device.Health {
 	h := st.tap.Health()
+	if h.Fault == "" && st.store != nil && st.store.Disk(false).Full {
+		// Shown at once, before a record has had to wait.
+		h.Fault = "store: disk full"
+	}
 	if h.Fault == "" && st.rec != nil && st.rec.Stats().FloorReached {
 		h.Fault = "disk floor reached"
+	}
+	if h.Fault == "" && st.uplink != nil && st.uplink.Unreachable(offlineAfter(st.cfg.Uplink)) {
+		h.Fault = "sin conexión con el servidor central"
 	}
 	return h
 }
@@ -118,6 +129,9 @@ func (st *state) snapshot() metrics.Snapshot {
 		CallsOpen:        ts.Tracker.Open,
 		CallsDroppedFull: ts.Tracker.DroppedFull,
 		CallsTimedOut:    ts.Tracker.TimedOut,
+		SIPFloodSources:  ts.Tracker.FloodSources,
+		CallsEvicted:     ts.Tracker.Evicted,
+		CallsAggregated:  ts.Tracker.Aggregated,
 		CaptureUp:        d.Capturing(),
 		RecordingsBytes:  st.recBytes.Load(),
 		RecordingsFiles:  st.recFiles.Load(),
@@ -172,6 +186,9 @@ func (st *state) info() web.StatusInfo {
 	}
 	si.Capture.CallsOpen = ts.Tracker.Open
 	si.Capture.CallsDropped = ts.Tracker.DroppedFull
+	si.Capture.FloodSources = ts.Tracker.FloodSources
+	si.Capture.CallsEvicted = ts.Tracker.Evicted
+	si.Capture.CallsAggregated = ts.Tracker.Aggregated
 	ss := st.store.Stats()
 	q := d.Queue()
 	si.Store.Bytes = uint64(max(ss.LSMBytes+ss.VLogBytes+ss.WALBytes, 0))
@@ -193,6 +210,16 @@ func (st *state) info() web.StatusInfo {
 	si.Lamp = lampName(h.Status(d.Now(), st.cfg.Device.NoSIPAfter))
 	si.Fault = h.Fault
 	si.Alarm = alarmName(d.AlarmPanel().Level)
+	if st.uplink != nil {
+		if us, err := st.uplink.Status(context.Background()); err == nil {
+			si.Uplink = &web.UplinkInfo{URL: st.cfg.Uplink.URL, Connected: !us.Offline, Depth: us.Depth,
+				OldestSeconds: us.OldestAge.Seconds(), Acked: us.Acked, LastError: us.LastError}
+			if !us.LastAck.IsZero() {
+				t := us.LastAck
+				si.Uplink.LastAck = &t
+			}
+		}
+	}
 	for _, e := range st.errs.last() {
 		si.Errors = append(si.Errors, struct {
 			At      time.Time `json:"at"`
@@ -200,4 +227,12 @@ func (st *state) info() web.StatusInfo {
 		}{e.at, e.msg})
 	}
 	return si
+}
+
+// offlineAfter is the uplink's threshold for "sin conexión".
+func offlineAfter(c uplink.Config) time.Duration {
+	if c.OfflineAfter > 0 {
+		return c.OfflineAfter
+	}
+	return uplink.DefaultOfflineAfter
 }

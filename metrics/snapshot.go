@@ -49,6 +49,14 @@ type Snapshot struct {
 	CallsTimedOut    uint64
 	// CallsRinging are the legs ringing now (watched by the alarm).
 	CallsRinging int
+	// SIPFloodSources are the addresses sending INVITEs above the flood
+	// rate now (calls.flood_rate); CallsEvicted are legs that never rang,
+	// closed early to make room when calls.max_open legs were open;
+	// CallsAggregated are legs that never rang, counted per source and
+	// reason instead of stored one record each (issue 9 §2).
+	SIPFloodSources int
+	CallsEvicted    uint64
+	CallsAggregated uint64
 	// AlarmState is the alarm panel's state (Alarm… constants); Muted says
 	// the buzzer was silenced.
 	AlarmState string
@@ -140,6 +148,12 @@ func newSnapshotCollector(cfg Config) *snapshotCollector {
 				func(s *Snapshot) float64 { return float64(s.CallsDroppedFull) }),
 			counter("calls", "timed_out_total", "Call legs closed by the setup or idle timeout.",
 				func(s *Snapshot) float64 { return float64(s.CallsTimedOut) }),
+			gauge("sip", "flood_sources", "Addresses sending INVITEs above the flood rate now (0: no flood).",
+				func(s *Snapshot) float64 { return float64(s.SIPFloodSources) }),
+			counter("calls", "evicted_total", "Call legs that never rang, closed early to make room when calls.max_open legs were open.",
+				func(s *Snapshot) float64 { return float64(s.CallsEvicted) }),
+			counter("calls", "aggregated_total", "Call legs that never rang, counted per source and reason instead of stored as records.",
+				func(s *Snapshot) float64 { return float64(s.CallsAggregated) }),
 			gauge("alarm", "muted", "1 when the alarm buzzer is silenced.",
 				func(s *Snapshot) float64 { return boolValue(s.Muted) }),
 			counter("rtp", "packets_total", "RTP packets received on the followed streams.",

@@ -44,7 +44,9 @@ const (
 	maxEnded = 4096
 	// scanEvery is the capture-time period of the stream timeout scan.
 	scanEvery = time.Second
-	// diskEvery is the wall-clock period of the free-space check.
+	// diskEvery is the wall-clock period of the free-space check when the
+	// recorder writes little (the free space others take); by bytes written
+	// it is checked sooner (retention.go diskDue).
 	diskEvery = 10 * time.Second
 )
 
@@ -125,6 +127,11 @@ type Recorder struct {
 	scanned  time.Time
 	diskAt   time.Time
 	floor    bool
+	// diskWritten is the bytes written at the last free-space check and
+	// diskBudget how many more may be written before the next (retention.go).
+	diskWritten, diskBudget uint64
+	// statfs reads the free space of Dir (nil: statfs(2); tests fake it).
+	statfs func(dir string) (uint64, error)
 }
 
 // New returns a recorder writing under cfg.Dir (created with mode 0700).
@@ -386,7 +393,8 @@ func (r *Recorder) flow(l *leg, d *capture.Datagram, channel int) *flow {
 }
 
 // Advance moves the capture clock to now: streams silent for StreamTimeout
-// are closed. It also checks the free space now and then (wall clock).
+// are closed. It also checks the free space when half the room above the
+// floor has been written, or every diskEvery of wall clock.
 func (r *Recorder) Advance(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -397,7 +405,7 @@ func (r *Recorder) Advance(now time.Time) {
 		return
 	}
 	r.scanned = now
-	if wall := r.cfg.Now(); wall.Sub(r.diskAt) >= diskEvery || wall.Before(r.diskAt) {
+	if r.diskDue(r.cfg.Now()) {
 		r.checkDiskLocked()
 	}
 	for _, l := range r.legs {
@@ -590,56 +598,4 @@ func (r *Recorder) Close() error {
 		return fmt.Errorf("recorder: %d recordings not finished: %s", len(errs), strings.Join(errs, ", "))
 	}
 	return nil
-}
-
-// Repair fixes the files under dir left open by a crash: WAV headers get
-// their sizes from the file length (whole frames), pcaps lose a partial
-// last record, and both are renamed from ".part". Files that cannot be
-// repaired are renamed ".broken" and reported in the error.
-// minHeader is the smallest header we write (PCM WAV: 44 bytes; a pcap
-// file header is 24): a shorter ".part" holds nothing worth repairing.
-const minHeader = 24
-
-func Repair(dir string) (int, error) {
-	var repaired int
-	var bad []string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, partSuffix) {
-			return err
-		}
-		final := strings.TrimSuffix(path, partSuffix)
-		if info, ierr := d.Info(); ierr == nil && info.Size() < minHeader {
-			// Killed before its header reached the disk: no audio to save.
-			if rerr := os.Remove(path); rerr != nil {
-				bad = append(bad, rerr.Error())
-			}
-			return nil
-		}
-		var rerr error
-		switch {
-		case strings.HasSuffix(final, ".wav"):
-			rerr = repairWAV(path)
-		case strings.HasSuffix(final, ".pcap"):
-			rerr = repairPcap(path)
-		default:
-			return nil
-		}
-		if rerr == nil {
-			rerr = os.Rename(path, final)
-		}
-		if rerr != nil {
-			bad = append(bad, rerr.Error())
-			_ = os.Rename(path, final+".broken")
-			return nil
-		}
-		repaired++
-		return nil
-	})
-	if err != nil {
-		return repaired, fmt.Errorf("repair %s: %w", dir, err)
-	}
-	if len(bad) > 0 {
-		return repaired, fmt.Errorf("%w: %d not repaired: %s", ErrBadWAV, len(bad), strings.Join(bad, "; "))
-	}
-	return repaired, nil
 }

@@ -3,8 +3,13 @@ package sip
 import "reflect"
 
 // keep adds m to the leg's ladder, within the leg's bounds and the
-// tracker's budget; what does not fit is counted.
+// tracker's budget; what does not fit is counted. A leg not of a flood
+// first takes back, from the flood's legs that never rang, the room its
+// message needs (issue 9 §2).
 func (t *Tracker) keep(l *leg, m *Message, p Packet, retrans bool) {
+	if !l.flood && t.floodLegs.n > 0 {
+		t.reclaim(legGrowMax*legMessageSize+legMessageStrings+min(len(p.Raw), MaxLegMessageRaw), p.Time)
+	}
 	cost, ok := l.log.add(m, p, l.sentByCaller(m, p), retrans, t.cfg.MaxMessageBytes-t.msgBytes)
 	if !ok {
 		l.call.MessagesDropped++

@@ -49,8 +49,10 @@ type TrackerConfig struct {
 	// TransferWindow is how long after a REFER a new INVITE to the
 	// Refer-To user is linked to it.
 	TransferWindow time.Duration
-	// MaxCalls bounds the number of open legs; INVITEs beyond it are
-	// dropped and counted, so a flood cannot grow memory without bound.
+	// MaxCalls bounds the number of open legs, so a flood cannot grow
+	// memory without bound. When it is reached, a new INVITE evicts the
+	// oldest leg that never rang (a flooding source's first); when every
+	// open leg rang, the INVITE is dropped and counted (issue 9 §2).
 	MaxCalls int
 	// MaxMessageBytes bounds the memory held by the SIP messages kept for
 	// the ladders of all open legs (each leg is bounded on its own by
@@ -58,6 +60,22 @@ type TrackerConfig struct {
 	// counted in the record's MessagesDropped, so a flood of in-dialog
 	// messages on many legs cannot exhaust a small board.
 	MaxMessageBytes int
+	// FloodRate is the rate of new INVITEs per second from one address
+	// beyond which it is taken for a flood (DefaultFloodRate): its legs
+	// that never ring are evicted first when MaxCalls legs are open and
+	// are counted in aggregates rather than stored as records.
+	FloodRate float64
+	// MaxTombs bounds the Call-IDs of closed legs remembered to absorb
+	// their retransmissions (default 2·MaxCalls).
+	MaxTombs int
+	// AggregatePeriod is the capture time one Aggregate covers
+	// (DefaultAggregatePeriod).
+	AggregatePeriod time.Duration
+	// OnFlood, if set, is called when a source starts and stops flooding.
+	OnFlood func(FloodEvent)
+	// OnAggregate, if set, is called with the aggregates of each period
+	// that counted legs, when it ends (and at Flush).
+	OnAggregate func([]Aggregate)
 	// OnEvent, if set, is called with every change of a leg's state (for
 	// the alarm panel, the recorder, metrics).
 	OnEvent func(Event)
@@ -81,6 +99,8 @@ func DefaultTrackerConfig() TrackerConfig {
 		// 20,000 legs of one ~1.4 KB INVITE each (a flood), or ~1,000
 		// legs with full ladders.
 		MaxMessageBytes: 32 << 20,
+		FloodRate:       DefaultFloodRate,
+		AggregatePeriod: DefaultAggregatePeriod,
 	}
 }
 
@@ -103,7 +123,8 @@ type TrackerStats struct {
 	// Orphans counts in-dialog messages for a Call-ID never seen offered
 	// (the capture started mid-call).
 	Orphans uint64
-	// DroppedFull counts INVITEs refused because MaxCalls legs were open.
+	// DroppedFull counts INVITEs refused because MaxCalls legs were open
+	// and none could be evicted.
 	DroppedFull uint64
 	TimedOut    uint64
 	Open        int
@@ -113,6 +134,23 @@ type TrackerStats struct {
 	// MessageBytes is the memory charged for the messages kept by the
 	// open legs, at most TrackerConfig.MaxMessageBytes.
 	MessageBytes int
+	// Evicted counts legs that never rang, closed early to make room for
+	// a new INVITE when MaxCalls legs were open.
+	Evicted uint64
+	// Aggregated counts legs counted in an Aggregate instead of a record.
+	Aggregated uint64
+	// Floods counts the floods detected; FloodSources is the number of
+	// addresses flooding now; FloodLegs the open legs they offered that
+	// never rang.
+	Floods       uint64
+	FloodSources int
+	FloodLegs    int
+	// Unrung is the open legs that had no provisional response yet;
+	// Sources the addresses with open legs; Tombs the Call-IDs of closed
+	// legs remembered.
+	Unrung  int
+	Sources int
+	Tombs   int
 }
 
 // Tracker follows every call leg (one per Call-ID) through the states of
@@ -126,17 +164,24 @@ type Tracker struct {
 	cfg   TrackerConfig
 	emit  func(Call)
 	legs  map[string]*leg
-	tombs map[string]tomb
+	tombs *tombs
 	stats TrackerStats
 	// msgBytes is what the open legs' ladders are charged in total.
 	msgBytes int
-	// next is the earliest capture time at which Advance has work to do.
-	next time.Time
-}
-
-type tomb struct {
-	cseq  uint32
-	until time.Time
+	// due orders the open legs by deadline.
+	due deadlines
+	// xfer indexes the legs whose transfer waits for its new leg.
+	xfer xferIndex
+	// sources accounts the INVITEs per address; flooding are those
+	// above FloodRate now.
+	sources  map[netip.Addr]*source
+	flooding []*source
+	// unrung and floodLegs list the legs that never rang, oldest first:
+	// the candidates for eviction.
+	unrung, floodLegs legList
+	aggs              aggregator
+	// seq numbers the legs in the order they were opened.
+	seq uint64
 }
 
 type leg struct {
@@ -167,6 +212,20 @@ type leg struct {
 	// final record is stored again when trailing messages (the 200 to the
 	// BYE, an ACK) lengthened the ladder, so the store keeps it whole.
 	emittedMsgs int
+
+	// due is the leg's deadline, hidx its place in the heap (-1: none),
+	// seq its opening order.
+	due  time.Time
+	hidx int
+	seq  uint64
+	// xkeys are the keys the leg is indexed under in Tracker.xfer.
+	xkeys []xferKey
+	// src is the accounting of the address that sent the INVITE; flood
+	// says that address was flooding when the leg was offered.
+	src   *source
+	flood bool
+	links [nLists]link
+	on    [nLists]bool
 }
 
 type msgKey struct {
@@ -200,7 +259,24 @@ func NewTracker(cfg TrackerConfig, emit func(Call)) *Tracker {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = def.MaxMessageBytes
 	}
-	return &Tracker{cfg: cfg, emit: emit, legs: make(map[string]*leg), tombs: make(map[string]tomb)}
+	if cfg.FloodRate <= 0 {
+		cfg.FloodRate = def.FloodRate
+	}
+	if cfg.MaxTombs <= 0 {
+		cfg.MaxTombs = 2 * cfg.MaxCalls
+	}
+	if cfg.AggregatePeriod <= 0 {
+		cfg.AggregatePeriod = def.AggregatePeriod
+	}
+	return &Tracker{
+		cfg: cfg, emit: emit,
+		legs:    make(map[string]*leg),
+		tombs:   newTombs(cfg.MaxTombs),
+		xfer:    make(xferIndex),
+		sources: make(map[netip.Addr]*source),
+		unrung:  legList{k: listUnrung}, floodLegs: legList{k: listFlood},
+		aggs: aggregator{period: cfg.AggregatePeriod},
+	}
 }
 
 // Stats returns the counters.
@@ -208,6 +284,11 @@ func (t *Tracker) Stats() TrackerStats {
 	s := t.stats
 	s.Open = len(t.legs)
 	s.MessageBytes = t.msgBytes
+	s.FloodSources = len(t.flooding)
+	s.FloodLegs = t.floodLegs.n
+	s.Unrung = t.unrung.n
+	s.Sources = len(t.sources)
+	s.Tombs = t.tombs.len()
 	return s
 }
 
@@ -220,20 +301,25 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 			t.noLeg(m)
 			return
 		}
-		if tb, ok := t.tombs[m.CallID]; ok && m.CSeq <= tb.cseq {
+		if tb, ok := t.tombs.get(m.CallID); ok && m.CSeq <= tb.cseq {
 			t.stats.Late++
 			return
 		}
-		if len(t.legs) >= t.cfg.MaxCalls {
+		src := t.sourceFor(p.Src.Addr())
+		t.countInvite(src, p.Time)
+		if len(t.legs) >= t.cfg.MaxCalls && !t.makeRoom(src, p.Time) {
 			t.stats.DroppedFull++
+			t.forget(src)
 			return
 		}
-		l = t.open(m, p)
+		l = t.open(m, p, src)
 	} else if l.ended && m.IsRequest && m.Method == "INVITE" && m.ToTag == "" && m.CSeq > l.inviteCSeq {
 		// A new attempt on the Call-ID of a leg that already failed or was
 		// redirected (RFC 3261 §8.1.3.4): that leg is over, this is a new one.
-		t.finish(m.CallID, l, p.Time)
-		l = t.open(m, p)
+		src := t.sourceFor(p.Src.Addr())
+		t.countInvite(src, p.Time)
+		t.finish(l, p.Time)
+		l = t.open(m, p, src)
 	} else if l.retransmission(m) {
 		t.stats.Retransmissions++
 		l.call.Retransmissions++
@@ -254,7 +340,8 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 	if l.ended && !wasEnded {
 		t.event(EventEnded, l, p.Time)
 	}
-	if l.ended && l.emitted == nil {
+	t.rang(l)
+	if l.ended && l.emitted == nil && !t.mayAggregate(l) {
 		c := t.record(l, p.Time)
 		e := c
 		e.Messages = nil
@@ -262,11 +349,14 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 		l.emittedMsgs = len(c.Messages)
 		t.emit(c)
 	}
+	if l.call.Transfer != nil || len(l.xkeys) > 0 {
+		t.xfer.reindex(l)
+	}
 	t.schedule(l)
 }
 
 func (t *Tracker) noLeg(m *Message) {
-	if _, ok := t.tombs[m.CallID]; ok {
+	if _, ok := t.tombs.get(m.CallID); ok {
 		t.stats.Late++
 		return
 	}
@@ -286,13 +376,18 @@ func (l *leg) retransmission(m *Message) bool {
 	return false
 }
 
-func (t *Tracker) open(m *Message, p Packet) *leg {
+func (t *Tracker) open(m *Message, p Packet, src *source) *leg {
 	t.stats.LegsOpened++
+	t.seq++
 	to := m.ToUser
 	if to == "" {
 		to = m.RequestUser
 	}
 	l := &leg{
+		hidx:       -1,
+		seq:        t.seq,
+		src:        src,
+		flood:      src.flooding,
 		callerTag:  m.FromTag,
 		callerAddr: p.Src,
 		inviteCSeq: m.CSeq,
@@ -318,6 +413,15 @@ func (t *Tracker) open(m *Message, p Packet) *leg {
 	}
 	l.seen = append(l.seen, msgKey{method: m.Method, cseq: m.CSeq, branch: m.Branch})
 	t.legs[m.CallID] = l
+	// Back in the table if closing a leg to make room for this one made
+	// it forget the source.
+	t.sources[src.addr] = src
+	src.legs++
+	src.unrung++
+	t.unrung.push(l)
+	if l.flood {
+		t.floodLegs.push(l)
+	}
 	t.linkTransfer(l, m, p.Time)
 	t.event(EventOffered, l, p.Time)
 	return l
@@ -577,27 +681,14 @@ func (t *Tracker) deadline(l *leg) time.Time {
 	}
 }
 
-func (t *Tracker) schedule(l *leg) {
-	if d := t.deadline(l); t.next.IsZero() || d.Before(t.next) {
-		t.next = d
-	}
-}
-
 // Advance moves the tracker's clock to now (a capture time): it closes legs
 // whose linger or timeout has passed and emits their records.
 func (t *Tracker) Advance(now time.Time) {
-	if t.next.IsZero() || now.Before(t.next) {
-		return
+	t.tombs.expire(now)
+	if len(t.flooding) > 0 {
+		t.checkFloods(now)
 	}
-	t.next = time.Time{}
-	for id, l := range t.legs {
-		d := t.deadline(l)
-		if now.Before(d) {
-			if t.next.IsZero() || d.Before(t.next) {
-				t.next = d
-			}
-			continue
-		}
+	for l := t.nextDue(now); l != nil; l = t.nextDue(now) {
 		switch {
 		case l.ended:
 		case l.challengedAt != nil:
@@ -606,14 +697,12 @@ func (t *Tracker) Advance(now time.Time) {
 			t.event(EventEnded, l, now)
 		default:
 			t.stats.TimedOut++
-			l.call.EndReason, l.call.EndDetail = EndUnknown, "timeout"
+			l.call.EndReason, l.call.EndDetail = EndUnknown, EndDetailTimeout
 		}
-		t.finish(id, l, now)
+		t.finish(l, now)
 	}
-	for id, tb := range t.tombs {
-		if now.After(tb.until) {
-			delete(t.tombs, id)
-		}
+	if t.aggs.due(now) {
+		t.emitAggregates()
 	}
 }
 
@@ -635,19 +724,33 @@ func (t *Tracker) Flush(now time.Time, detail string) {
 				l.call.EndReason, l.call.EndDetail = EndUnknown, detail
 			}
 		}
-		t.finish(id, l, now)
+		t.finish(l, now)
 	}
-	t.next = time.Time{}
+	t.emitAggregates()
 }
 
-func (t *Tracker) finish(id string, l *leg, now time.Time) {
+// finish closes a leg: its final record is emitted (unless unchanged
+// since it was), or, for a leg that never rang and qualifies, it is
+// counted in the period's aggregate instead.
+func (t *Tracker) finish(l *leg, now time.Time) {
+	id := l.call.CallID
 	if !l.ended {
 		// Closed without an end (timeout, shutdown, end of capture).
 		t.event(EventEnded, l, now)
 	}
 	delete(t.legs, id)
+	t.unschedule(l)
+	t.xfer.remove(l)
+	t.unlist(l)
+	l.src.legs--
 	t.msgBytes -= l.log.cost
-	t.tombs[id] = tomb{cseq: l.inviteCSeq, until: now.Add(tombstoneTTL)}
+	t.tombs.add(id, l.inviteCSeq, now.Add(tombstoneTTL))
+	if t.aggregable(l) {
+		t.aggregate(l, now)
+		t.forget(l.src)
+		return
+	}
+	t.forget(l.src)
 	t.stats.LegsEmitted++
 	c := t.record(l, now)
 	if !unchanged(c, l.emitted) || len(c.Messages) != l.emittedMsgs {
@@ -708,13 +811,13 @@ func (t *Tracker) measure(c *Call) {
 func (t *Tracker) linkTransfer(nl *leg, m *Message, at time.Time) {
 	var best *leg
 	bestScore := 0
-	for _, l := range t.legs {
+	t.xfer.candidates(m, func(l *leg) {
 		tr := l.call.Transfer
 		if l == nl || tr == nil || tr.TargetCallID != "" {
-			continue
+			return
 		}
 		if at.Before(tr.RequestedAt) || at.Sub(tr.RequestedAt) > t.cfg.TransferWindow {
-			continue
+			return
 		}
 		targetMatch := tr.Target != "" && (tr.Target == m.RequestUser || tr.Target == m.ToUser)
 		referredBy := tr.Kind != "redirect" && m.ReferredByUser != "" && m.ReferredByUser == l.referFrom
@@ -731,12 +834,24 @@ func (t *Tracker) linkTransfer(nl *leg, m *Message, at time.Time) {
 			// names the transferor.
 			score = 1
 		}
-		if score > bestScore || (score == bestScore && score > 0 && tr.RequestedAt.After(best.call.Transfer.RequestedAt)) {
-			best, bestScore = l, score
+		if score == 0 || score < bestScore {
+			return
 		}
-	}
+		// The latest transfer wins a tie, then the leg opened first, so the
+		// choice does not depend on the index's order.
+		if score == bestScore {
+			bt := best.call.Transfer.RequestedAt
+			if tr.RequestedAt.Before(bt) || (tr.RequestedAt.Equal(bt) && l.seq > best.seq) {
+				return
+			}
+		}
+		best, bestScore = l, score
+	})
 	if best != nil {
 		best.call.Transfer.TargetCallID = nl.call.CallID
 		nl.call.TransferredFrom = best.call.CallID
+		// Linked: no longer waits for its new leg, and may close sooner.
+		t.xfer.reindex(best)
+		t.schedule(best)
 	}
 }

@@ -123,7 +123,11 @@ func putTxn(txn *badger.Txn, c *sip.Call, val encoded) error {
 	if err := txn.Set(ik, pk); err != nil {
 		return fmt.Errorf("write index of %s: %w", c.ID, err)
 	}
-	return nil
+	// Issue 11: the uplink's outbox entry goes in the record's own
+	// transaction (outbox.go), so no record is stored without one. The
+	// store has no injected clock; the stamp only dates the entry for
+	// OutboxStats, never a call event.
+	return appendOutbox(txn, c.ID, time.Now())
 }
 
 // Call returns the record with the given id, or ErrNotFound.

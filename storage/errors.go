@@ -21,4 +21,14 @@ var (
 	// ErrKey is returned for an empty bucket key or one longer than 1024
 	// bytes.
 	ErrKey = errors.New("invalid bucket key")
+	// ErrDiskFull is returned by a write refused because the free space
+	// is below the store's floor (before badger gets it), and by Open when
+	// the disk has no room to open the store.
+	ErrDiskFull = errors.New("disk full")
+	// ErrNoStore is returned by OpenReadOnly for a directory that holds
+	// no store.
+	ErrNoStore = errors.New("no store")
+	// ErrOutboxSeq is returned by AckOutbox for a seq the store never
+	// issued.
+	ErrOutboxSeq = errors.New("outbox seq not issued")
 )

@@ -248,7 +248,7 @@ func TestCallIDIndexMoves(t *testing.T) {
 // (the month scan above all) sees only its own keys, with messages and
 // Call-ID index entries stored beside the records.
 func TestKeyPrefixes(t *testing.T) {
-	prefixes := []string{prefixCall, prefixIndex, prefixKeep, prefixDeleted, prefixMsgs, prefixCID, "kv/"}
+	prefixes := []string{prefixCall, prefixIndex, prefixKeep, prefixDeleted, prefixMsgs, prefixCID, "kv/", prefixOutbox, prefixRev, "uplink/", prefixAgg, prefixOpen}
 	for _, p := range prefixes {
 		for _, q := range prefixes {
 			if p != q && strings.HasPrefix(p, q) {

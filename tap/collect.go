@@ -12,6 +12,18 @@ import (
 type Collector struct {
 	byID map[string]int
 	list []sip.Call
+	aggs []sip.Aggregate
+}
+
+// AddAggregates keeps the aggregates of a period (use with WithAggregates).
+func (c *Collector) AddAggregates(as []sip.Aggregate) {
+	c.aggs = append(c.aggs, as...)
+}
+
+// Aggregates returns the aggregates kept, in the order they came (by
+// period, then source and reason).
+func (c *Collector) Aggregates() []sip.Aggregate {
+	return slices.Clone(c.aggs)
 }
 
 // Add stores c, replacing an earlier record with the same ID. The SIP

@@ -1,11 +1,13 @@
 package tap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,19 @@ import (
 // FlushShutdown is the end_detail of legs still open when the daemon stops.
 const FlushShutdown = "shutdown"
 
+// End details of the records a daemon stores for calls whose end it has
+// not seen (issue 9 §4: a crash must not lose the calls in progress).
+const (
+	// DetailInProgress is the end_detail of a provisional record, stored
+	// when the call rings and again when it is answered (end_reason
+	// unknown, ended_at null); the call's final record replaces it.
+	DetailInProgress = "in_progress"
+	// DetailCrash is the end_detail given at the next start to a
+	// provisional record whose final record was never stored: the daemon
+	// was killed or the box lost power while the call was in progress.
+	DetailCrash = "crash"
+)
+
 // LiveSource is a live capture: frames plus the kernel's counters.
 type LiveSource interface {
 	capture.Source
@@ -27,6 +42,15 @@ type LiveSource interface {
 // CallWriter stores finished call records durably.
 type CallWriter interface {
 	PutCalls(ctx context.Context, cs []sip.Call) error
+}
+
+// ProgressWriter is a CallWriter that also keeps the provisional records
+// of calls in progress apart from the final ones (storage.Store), each
+// deleted in the transaction that stores its call's final record, so that
+// the next start finds exactly the calls a crash interrupted.
+type ProgressWriter interface {
+	CallWriter
+	PutProgress(ctx context.Context, open, done []sip.Call) error
 }
 
 // DaemonConfig tunes a Daemon.
@@ -60,6 +84,12 @@ type DaemonConfig struct {
 	StatsEvery time.Duration
 	// Pipeline adds consumers (recorder, alarm, metrics) to the pipeline.
 	Pipeline []PipelineOption
+	// Provisional stores a record of each call when it rings and again
+	// when it is answered (end_detail in_progress), through the same queue
+	// as the final records but never in their place, so that a crash
+	// loses no call that rang. It needs a store that is a ProgressWriter;
+	// replay never does it (the provisional records are a daemon concern).
+	Provisional bool
 }
 
 // Daemon captures live, tracks calls and stores each finished leg.
@@ -80,6 +110,12 @@ type Daemon struct {
 	fault atomic.Value
 
 	queue *recordQueue
+	// progress holds the provisional records waiting for the store (nil
+	// unless cfg.Provisional); pw is the store that keeps them.
+	progress *progressQueue
+	pw       ProgressWriter
+	ring     sip.RingPolicy
+	nOpen    atomic.Uint64
 	// drain is closed when capture has ended and the last records are
 	// queued: the writer then empties the queue and returns.
 	drain       chan struct{}
@@ -115,7 +151,22 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 		cfg.Sleep = sleep
 	}
 	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: newRecordQueue(cfg.QueueSize), drain: make(chan struct{})}
-	d.p = NewPipeline(cfg.Tracker, d.enqueue, log, cfg.Pipeline...)
+	opts := cfg.Pipeline
+	if cfg.Provisional {
+		pw, ok := store.(ProgressWriter)
+		if ok {
+			d.pw, d.progress = pw, newProgressQueue(cfg.QueueSize)
+			d.ring = cfg.Tracker.Ring
+			if d.ring.MaxRings == 0 {
+				d.ring = sip.DefaultTrackerConfig().Ring // as the tracker does
+			}
+			// A copy: the caller's options must not grow with ours.
+			opts = append(slices.Clip(opts), WithEvents(d.provisional))
+		} else {
+			log.Warn("provisional records off: the store cannot keep calls in progress")
+		}
+	}
+	d.p = NewPipeline(cfg.Tracker, d.enqueue, log, opts...)
 	return d
 }
 
@@ -132,11 +183,161 @@ func sleep(d time.Duration, stop <-chan struct{}) bool {
 }
 
 // enqueue is the pipeline's output; it runs under d.mu and never blocks.
+// The call's provisional record, if one still waits, is not written: the
+// final record replaces it (and deletes it from the store).
 func (d *Daemon) enqueue(c sip.Call) {
+	if d.progress != nil {
+		d.progress.remove(c.ID)
+	}
 	if !d.queue.push(c) {
 		d.log.Error("record dropped: store queue full", "id", c.ID, "call_id", c.CallID,
 			"queued", d.cfg.QueueSize, "dropped_total", d.queue.droppedCount())
 	}
+}
+
+// provisional queues a record of the call as it stands when it starts
+// ringing or is answered (issue 9 §4). A leg that was only offered gets
+// none: a flood of INVITEs that never ring must not become records. It
+// runs under d.mu, from the pipeline, and never blocks.
+func (d *Daemon) provisional(e sip.Event) {
+	if e.Kind != sip.EventRinging && e.Kind != sip.EventAnswered {
+		return
+	}
+	if e.Call.EndedAt != nil || e.Call.EndDetail != "" || e.Call.EndReason != sip.EndUnknown {
+		return // already ended: its final record is on its way
+	}
+	c := *e.Call
+	// e.Call is shared with the tracker: nothing it points to may be kept.
+	c.Messages = nil
+	if c.Transfer != nil {
+		tr := *c.Transfer
+		c.Transfer = &tr
+	}
+	c.Recording = nil
+	c.EndDetail = DetailInProgress
+	measureRings(&c, d.ring)
+	if !d.progress.put(c) {
+		d.log.Warn("provisional record dropped: queue full", "id", c.ID, "call_id", c.CallID,
+			"queued", d.cfg.QueueSize, "dropped_total", d.progress.droppedCount())
+	}
+}
+
+// measureRings fills the ring figures the tracker gives a final record
+// (DESIGN.md "Call record"), as far as they are known while the call is in
+// progress: once answered they are final; while it rings, unknown (0).
+func measureRings(c *sip.Call, ring sip.RingPolicy) {
+	if c.AnsweredAt == nil {
+		return
+	}
+	start := c.InviteAt
+	if c.RingingAt != nil {
+		start = *c.RingingAt
+	}
+	d := c.AnsweredAt.Sub(start)
+	c.RingSeconds = d.Seconds()
+	c.Rings = ring.Rings(d)
+	c.WithinLimit = ring.WithinLimit(d)
+}
+
+// progressQueue holds the latest provisional record of each call in
+// progress until the writer stores it. It is apart from the record queue
+// so that provisional records never take a final record's place: a call's
+// final record removes its provisional one, and a newer snapshot of a call
+// replaces the one waiting. Bounded like the record queue.
+type progressQueue struct {
+	mu      sync.Mutex
+	byID    map[string]progressEntry
+	max     int
+	seq     uint64
+	dropped uint64
+	// ready has room for one wake-up: a put never blocks on it.
+	ready chan struct{}
+}
+
+// progressEntry is a waiting snapshot; seq tells a snapshot stored from a
+// newer one that came while it was written.
+type progressEntry struct {
+	c   sip.Call
+	seq uint64
+}
+
+func newProgressQueue(max int) *progressQueue {
+	return &progressQueue{byID: make(map[string]progressEntry), max: max, ready: make(chan struct{}, 1)}
+}
+
+// put keeps c as its call's latest snapshot, or counts it as dropped when
+// the queue is full of other calls; it reports whether c was kept.
+func (q *progressQueue) put(c sip.Call) bool {
+	q.mu.Lock()
+	if _, ok := q.byID[c.ID]; !ok && len(q.byID) >= q.max {
+		q.dropped++
+		q.mu.Unlock()
+		return false
+	}
+	q.seq++
+	q.byID[c.ID] = progressEntry{c: c, seq: q.seq}
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// remove forgets the snapshot of call id (its final record is queued).
+func (q *progressQueue) remove(id string) {
+	q.mu.Lock()
+	delete(q.byID, id)
+	q.mu.Unlock()
+}
+
+// peek returns up to n snapshots, oldest first, left in place until done.
+func (q *progressQueue) peek(n int) []progressEntry {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n <= 0 || len(q.byID) == 0 {
+		return nil
+	}
+	out := make([]progressEntry, 0, min(n, len(q.byID)))
+	for _, e := range q.byID {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b progressEntry) int { return cmp.Compare(a.seq, b.seq) })
+	return out[:min(n, len(out))]
+}
+
+// done removes the snapshots stored, unless a newer one of the same call
+// came meanwhile.
+func (q *progressQueue) done(es []progressEntry) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, e := range es {
+		if cur, ok := q.byID[e.c.ID]; ok && cur.seq == e.seq {
+			delete(q.byID, e.c.ID)
+		}
+	}
+}
+
+// drop discards every snapshot, counting them, and returns how many.
+func (q *progressQueue) drop() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.byID)
+	q.dropped += uint64(n)
+	clear(q.byID)
+	return n
+}
+
+func (q *progressQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.byID)
+}
+
+func (q *progressQueue) droppedCount() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.dropped
 }
 
 // QueueStats describes the records between capture and store.
@@ -147,11 +348,23 @@ type QueueStats struct {
 	Dropped uint64
 	// WriteErrors counts failed store writes (each retried).
 	WriteErrors uint64
+	// InProgress provisional records wait for the store;
+	// InProgressDropped were not stored (their queue was full, or the
+	// store still failed at shutdown): only a crash before the call's end
+	// loses such a call. InProgressStored counts those written.
+	InProgress        int
+	InProgressDropped uint64
+	InProgressStored  uint64
 }
 
 // Queue returns the store queue's counters.
 func (d *Daemon) Queue() QueueStats {
-	return QueueStats{Queued: d.queue.len(), Dropped: d.queue.droppedCount(), WriteErrors: d.writeErrors.Load()}
+	q := QueueStats{Queued: d.queue.len(), Dropped: d.queue.droppedCount(), WriteErrors: d.writeErrors.Load(),
+		InProgressStored: d.nOpen.Load()}
+	if d.progress != nil {
+		q.InProgress, q.InProgressDropped = d.progress.len(), d.progress.droppedCount()
+	}
+	return q
 }
 
 // InputEnded reports whether a finite input (capture files) has been read
@@ -353,15 +566,29 @@ func (d *Daemon) write() error {
 		draining = true
 		drainTimer = time.AfterFunc(d.cfg.DrainTimeout, func() { close(stop) })
 	}
+	// Provisional records wake the writer too (nil channel: never).
+	var progressReady chan struct{}
+	if d.progress != nil {
+		progressReady = d.progress.ready
+	}
 	backoff := d.cfg.RetryMin
 	for {
 		batch := d.queue.peek(maxBatch)
-		if len(batch) == 0 {
+		// Final records first; provisional ones fill the batch. A final
+		// record is never behind its provisional one: it removed it from
+		// progress before it was queued, and PutProgress writes the
+		// finals of a batch last.
+		var open []progressEntry
+		if d.progress != nil {
+			open = d.progress.peek(maxBatch - len(batch))
+		}
+		if len(batch) == 0 && len(open) == 0 {
 			if draining {
 				return nil
 			}
 			select {
 			case <-d.queue.ready:
+			case <-progressReady:
 			case <-d.drain:
 				startDrain()
 			}
@@ -369,12 +596,19 @@ func (d *Daemon) write() error {
 		}
 		// Not the run context: records must still be written during
 		// shutdown.
-		err := d.store.PutCalls(context.Background(), batch)
+		err := d.put(context.Background(), open, batch)
 		if err == nil {
 			d.queue.done(len(batch))
+			if d.progress != nil {
+				d.progress.done(open)
+			}
 			d.fault.Store("")
 			d.nStore.Add(uint64(len(batch)))
+			d.nOpen.Add(uint64(len(open)))
 			backoff = d.cfg.RetryMin
+			for _, e := range open {
+				d.log.Debug("call in progress stored", "id", e.c.ID, "call_id", e.c.CallID, "answered", e.c.AnsweredAt != nil)
+			}
 			for _, c := range batch {
 				d.log.Info("call stored", "id", c.ID, "call_id", c.CallID, "end_reason", c.EndReason)
 			}
@@ -389,6 +623,11 @@ func (d *Daemon) write() error {
 		}
 		if !d.cfg.Sleep(backoff, wait) && draining {
 			n := d.queue.drop()
+			if d.progress != nil {
+				if m := d.progress.drop(); m > 0 {
+					d.log.Error("provisional records lost: store still failing at shutdown", "records", m, "err", err)
+				}
+			}
 			d.log.Error("records lost: store still failing at shutdown", "records", n, "err", err)
 			return fmt.Errorf("store: %d records not stored at shutdown: %w", n, err)
 		}
@@ -401,4 +640,18 @@ func (d *Daemon) write() error {
 		}
 		backoff = min(2*backoff, d.cfg.RetryMax)
 	}
+}
+
+// put writes one batch: through PutProgress when provisional records are
+// kept (a final record must delete its call's provisional one, stored in an
+// earlier batch), else through PutCalls.
+func (d *Daemon) put(ctx context.Context, open []progressEntry, done []sip.Call) error {
+	if d.pw == nil {
+		return d.store.PutCalls(ctx, done)
+	}
+	cs := make([]sip.Call, len(open))
+	for i, e := range open {
+		cs[i] = e.c
+	}
+	return d.pw.PutProgress(ctx, cs, done)
 }

@@ -3,8 +3,10 @@ package tap_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -298,4 +300,286 @@ func within(t *testing.T, what string, fn func()) {
 	case <-time.After(time.Second):
 		t.Fatalf("%s blocked", what)
 	}
+}
+
+// cutLive serves the frames of a capture file captured up to cut, then
+// blocks like an idle interface: the calls still open at cut are in
+// progress for as long as the test wants.
+type cutLive struct {
+	fakeLive
+	cut time.Time
+}
+
+func (c *cutLive) ReadFrame() (capture.Frame, error) {
+	if !c.eof {
+		fr, err := c.src.ReadFrame()
+		if err == nil && !fr.Info.Timestamp.After(c.cut) {
+			return fr, nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return capture.Frame{}, err
+		}
+		c.eof = true
+		close(c.consumed)
+	}
+	<-c.done
+	return capture.Frame{}, io.EOF
+}
+
+func newCutLive(t *testing.T, path string, cut time.Time) *cutLive {
+	t.Helper()
+	files, err := capture.OpenFiles([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cutLive{fakeLive: fakeLive{src: files, done: make(chan struct{}), consumed: make(chan struct{})}, cut: cut}
+}
+
+// TestDaemonProvisional is issue 9 §4's first half: a call that rings or
+// is answered is in the store, marked in progress, before it ends; its
+// final record replaces it (same id) and clears the mark. A leg that was
+// only offered gets no provisional record (a flood of INVITEs must not
+// become records), and neither does one that ended before it rang.
+func TestDaemonProvisional(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		scenario string
+		// cut is when the capture stops, from the INVITE; 0: never.
+		cut          time.Duration
+		wantProgress bool
+		answered     bool
+		wantDetail   string // of the final record
+	}{
+		{"abandoned", 5 * time.Second, true, false, "shutdown"},
+		{"answered", 12 * time.Second, true, true, "shutdown"},
+		{"no-bye", 0, true, true, "shutdown"},
+		{"busy", 10 * time.Millisecond, false, false, "shutdown"},
+		{"busy", 0, false, false, "486"},
+		{"answered", 0, false, true, "bye"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s cut %v", tc.scenario, tc.cut), func(t *testing.T) {
+			sc, err := pcapgen.Lookup(tc.scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, want := writeScenario(t, sc, dir)
+			cut := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+			if tc.cut > 0 {
+				cut = want[0].InviteAt.Add(tc.cut)
+			}
+			st, err := storage.Open(t.TempDir(), storage.WithLogger(discard()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			src := newCutLive(t, path, cut)
+			d := tap.NewDaemon(tap.DaemonConfig{Tracker: sip.DefaultTrackerConfig(), Provisional: true}, src, st, discard())
+			ctx, cancel := context.WithCancel(context.Background())
+			runErr := make(chan error, 1)
+			go func() { runErr <- d.Run(ctx) }()
+			<-src.consumed
+			waitFor(t, "the queues to empty", func() bool { q := d.Queue(); return q.Queued == 0 && q.InProgress == 0 })
+
+			open, err := st.InProgress(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(open) == 1; got != tc.wantProgress {
+				t.Fatalf("%d calls in progress in the store, want in progress %v", len(open), tc.wantProgress)
+			}
+			if tc.wantProgress {
+				p := open[0]
+				if p.CallID != want[0].CallID || p.EndReason != sip.EndUnknown || p.EndDetail != tap.DetailInProgress || p.EndedAt != nil {
+					t.Errorf("provisional record %+v", p)
+				}
+				if (p.AnsweredAt != nil) != tc.answered || !p.RingingAt.Equal(*want[0].RingingAt) {
+					t.Errorf("provisional answered_at %v ringing_at %v", p.AnsweredAt, p.RingingAt)
+				}
+			}
+			cancel()
+			if err := <-runErr; err != nil {
+				t.Fatal(err)
+			}
+			if open, _ := st.InProgress(context.Background()); len(open) != 0 {
+				t.Errorf("%d calls still marked in progress after shutdown", len(open))
+			}
+			var finals []sip.Call
+			_ = st.Calls(context.Background(), time.Unix(0, 0), cut.Add(time.Hour), func(c sip.Call) error {
+				finals = append(finals, c)
+				return nil
+			})
+			if len(finals) != 1 {
+				t.Fatalf("%d records, want 1", len(finals))
+			}
+			f := finals[0]
+			if f.EndDetail != tc.wantDetail {
+				t.Errorf("final end_detail %q, want %q", f.EndDetail, tc.wantDetail)
+			}
+			if tc.wantProgress && tc.answered {
+				// Once answered, the ring figures are final: the
+				// provisional record had them already.
+				p := open[0]
+				if p.ID != f.ID || p.RingSeconds != f.RingSeconds || p.Rings != f.Rings || p.WithinLimit != f.WithinLimit {
+					t.Errorf("provisional %s ring %v/%d/%v, final %s %v/%d/%v", p.ID, p.RingSeconds, p.Rings, p.WithinLimit,
+						f.ID, f.RingSeconds, f.Rings, f.WithinLimit)
+				}
+			}
+		})
+	}
+}
+
+// progressLog is a ProgressWriter that keeps every write, in order, and is
+// slow enough for records to pile up between writes.
+type progressLog struct {
+	mu     sync.Mutex
+	writes []progressWrite
+	fail   bool
+}
+
+type progressWrite struct{ open, done []sip.Call }
+
+func (s *progressLog) PutCalls(ctx context.Context, cs []sip.Call) error {
+	return s.PutProgress(ctx, nil, cs)
+}
+
+func (s *progressLog) PutProgress(_ context.Context, open, done []sip.Call) error {
+	time.Sleep(2 * time.Millisecond)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return errors.New("disk full")
+	}
+	s.writes = append(s.writes, progressWrite{slices.Clone(open), slices.Clone(done)})
+	return nil
+}
+
+// TestDaemonProvisionalOrder: under load, with a slow store, a provisional
+// record is never written after its call's final record (which would turn
+// a finished call back into one in progress), every call ends with its
+// final record, and waiting snapshots of a call are coalesced.
+func TestDaemonProvisionalOrder(t *testing.T) {
+	dir := t.TempDir()
+	load := filepath.Join(dir, "load.pcap")
+	var want []pcapgen.Expect
+	if err := pcapgen.WriteFile(load, func(w *pcapgen.Writer) error {
+		var err error
+		want, _, err = pcapgen.Load(w, 300, time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st := &progressLog{}
+	src := newCutLive(t, load, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	d := tap.NewDaemon(tap.DaemonConfig{Tracker: sip.DefaultTrackerConfig(), Provisional: true}, src, st, discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- d.Run(ctx) }()
+	<-src.consumed
+	waitFor(t, "the queues to empty", func() bool { q := d.Queue(); return q.Queued == 0 && q.InProgress == 0 })
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	final := map[string]bool{}
+	last := map[string]sip.Call{}
+	opens := 0
+	for i, w := range st.writes {
+		for _, c := range w.open {
+			opens++
+			if final[c.ID] {
+				t.Fatalf("write %d: provisional record of %s after its final record", i, c.CallID)
+			}
+			if c.EndDetail != tap.DetailInProgress {
+				t.Fatalf("provisional record with end_detail %q", c.EndDetail)
+			}
+			last[c.ID] = c
+		}
+		for _, c := range w.done {
+			final[c.ID] = true
+			last[c.ID] = c
+		}
+	}
+	if len(last) != len(want) {
+		t.Errorf("%d calls written, want %d", len(last), len(want))
+	}
+	for _, c := range last {
+		if c.EndReason != sip.EndCompleted {
+			t.Errorf("%s ends as %s/%s", c.CallID, c.EndReason, c.EndDetail)
+		}
+	}
+	// Each call rings then is answered: at most two snapshots each, fewer
+	// when the store is behind; at least one, as the store keeps up within
+	// the 2 s of ringing.
+	q := d.Queue()
+	if opens == 0 || opens > 2*len(want) || q.InProgressStored != uint64(opens) || q.InProgressDropped != 0 {
+		t.Errorf("%d provisional records written for %d calls, queue %+v", opens, len(want), q)
+	}
+	t.Logf("%d writes, %d provisional records for %d calls", len(st.writes), opens, len(want))
+}
+
+// TestDaemonProvisionalBounded: with a store that always fails, the
+// provisional records are bounded like the final ones and counted when
+// dropped; capture goes on. A store that cannot mark calls in progress
+// turns them off.
+func TestDaemonProvisionalBounded(t *testing.T) {
+	dir := t.TempDir()
+	load := filepath.Join(dir, "load.pcap")
+	if err := pcapgen.WriteFile(load, func(w *pcapgen.Writer) error {
+		_, _, err := pcapgen.Load(w, 20, time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("failing store", func(t *testing.T) {
+		st := &progressLog{fail: true}
+		src := newCutLive(t, load, time.Date(2030, 1, 1, 9, 0, 3, 0, time.UTC))
+		d := tap.NewDaemon(tap.DaemonConfig{
+			Tracker: sip.DefaultTrackerConfig(), Provisional: true, QueueSize: 2,
+			RetryMin: time.Millisecond, RetryMax: 2 * time.Millisecond, DrainTimeout: 100 * time.Millisecond,
+		}, src, st, discard())
+		ctx, cancel := context.WithCancel(context.Background())
+		runErr := make(chan error, 1)
+		go func() { runErr <- d.Run(ctx) }()
+		select {
+		case <-src.consumed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("capture blocked behind the failing store")
+		}
+		// 3 s into the load: its 20 calls (one each 100 ms) have rung,
+		// the first ones were answered too (a second snapshot), none has
+		// ended: 2 calls wait, the 18 others are dropped at least once.
+		q := d.Queue()
+		if q.InProgress != 2 || q.InProgressDropped < 18 || q.Queued != 0 {
+			t.Errorf("queue %+v, want 2 waiting and the others dropped", q)
+		}
+		cancel()
+		if err := <-runErr; err == nil {
+			t.Error("shutdown with a failing store reported no loss")
+		}
+	})
+	t.Run("store without marks", func(t *testing.T) {
+		st := &failingStore{healed: true}
+		src := newCutLive(t, load, time.Date(2030, 1, 1, 9, 0, 3, 0, time.UTC))
+		d := tap.NewDaemon(tap.DaemonConfig{Tracker: sip.DefaultTrackerConfig(), Provisional: true}, src, st, discard())
+		ctx, cancel := context.WithCancel(context.Background())
+		runErr := make(chan error, 1)
+		go func() { runErr <- d.Run(ctx) }()
+		<-src.consumed
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Fatal(err)
+		}
+		q := d.Queue()
+		if q.InProgressStored != 0 || st.stored() != 20 {
+			t.Errorf("queue %+v, %d records stored; want no provisional record and 20 final ones", q, st.stored())
+		}
+		for _, c := range st.calls {
+			if c.EndDetail != tap.FlushShutdown {
+				t.Errorf("%s stored with end_detail %q", c.CallID, c.EndDetail)
+			}
+		}
+	})
 }

@@ -42,6 +42,30 @@ func WithTicker(fn func(now time.Time)) PipelineOption {
 	return func(p *Pipeline) { p.onAdvance = append(p.onAdvance, fn) }
 }
 
+// WithAggregates calls fn with the aggregates of each period (legs that
+// never rang, counted per source and reason instead of stored one record
+// each; sip.Aggregate). fn runs on the capture path: it must not block.
+func WithAggregates(fn func([]sip.Aggregate)) PipelineOption {
+	return func(p *Pipeline) { p.onAggs = append(p.onAggs, fn) }
+}
+
+func (p *Pipeline) aggregates(as []sip.Aggregate) {
+	for _, fn := range p.onAggs {
+		fn(as)
+	}
+}
+
+// flood logs a source starting or stopping a flood of INVITEs, naming it,
+// so the administrator can find and block it.
+func (p *Pipeline) flood(e sip.FloodEvent) {
+	if e.Ended {
+		p.log.Warn("sip flood ended", "source", e.Source, "started", e.Started, "at", e.At,
+			"invites", e.Invites, "peak_rate", e.Rate)
+		return
+	}
+	p.log.Warn("sip flood detected", "source", e.Source, "at", e.At, "rate", e.Rate)
+}
+
 func (p *Pipeline) event(e sip.Event) {
 	if p.rec != nil {
 		switch e.Kind {

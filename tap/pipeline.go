@@ -67,6 +67,7 @@ type Pipeline struct {
 	onEvent   []func(sip.Event)
 	onClosed  []func(sip.Call)
 	onAdvance []func(time.Time)
+	onAggs    []func([]sip.Aggregate)
 }
 
 // NewPipeline returns a pipeline that calls out with every call record as
@@ -84,6 +85,7 @@ func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger, op
 		o(p)
 	}
 	cfg.OnEvent, cfg.OnClosed, cfg.Annotate = p.event, p.closed, p.annotate
+	cfg.OnFlood, cfg.OnAggregate = p.flood, p.aggregates
 	p.tracker = sip.NewTracker(cfg, out)
 	p.handle = p.datagram
 	return p
@@ -135,6 +137,12 @@ func (p *Pipeline) Advance(now time.Time) {
 // "shutdown").
 func (p *Pipeline) Flush(detail string) {
 	p.tracker.Flush(p.now, detail)
+}
+
+// Sources returns the per-address accounting of the n addresses that sent
+// the most INVITEs among those with open legs or flooding now.
+func (p *Pipeline) Sources(n int) []sip.SourceStats {
+	return p.tracker.Sources(n, p.now)
 }
 
 // Stats returns the counters.

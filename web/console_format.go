@@ -189,6 +189,10 @@ func endDetailLabel(d string) string {
 		return "abierta al detenerse el servicio"
 	case "end_of_capture":
 		return "abierta al terminar la captura"
+	case "crash":
+		return "en curso cuando el servicio se detuvo de golpe"
+	case "in_progress":
+		return "en curso"
 	}
 	if n, err := strconv.Atoi(d); err == nil && n >= 100 && n < 700 {
 		return "código SIP " + d
@@ -286,6 +290,12 @@ func notRecordableLabel(reason string) string {
 		return "No se grabó: error al escribir en el disco."
 	case strings.HasPrefix(reason, "codec "):
 		return "No se grabó: el códec " + strings.TrimPrefix(reason, "codec ") + " no se puede decodificar."
+	case reason == "crash (packets unknown)":
+		return "Grabación recuperada tras una caída del servicio: llega hasta la caída; se desconocen los paquetes."
+	case reason == "crash (no audio on disk)":
+		return "El servicio se cayó antes de que el audio llegara al disco: no hay grabación."
+	case reason == "crash (file not repairable)":
+		return "El servicio se cayó y el archivo de la grabación no se pudo reparar."
 	}
 	return "No se grabó: " + reason + "."
 }

@@ -171,6 +171,12 @@ type StatusInfo struct {
 		LastSIP        *time.Time `json:"last_sip"`
 		CallsOpen      int        `json:"calls_open"`
 		CallsDropped   uint64     `json:"calls_dropped"`
+		// FloodSources are the addresses sending INVITEs above the flood
+		// rate now (a SIP flood); CallsEvicted and CallsAggregated the legs
+		// that never rang, closed to make room or counted per source.
+		FloodSources    int    `json:"flood_sources"`
+		CallsEvicted    uint64 `json:"calls_evicted"`
+		CallsAggregated uint64 `json:"calls_aggregated"`
 	} `json:"capture"`
 	Store struct {
 		Bytes        uint64 `json:"bytes"`
@@ -189,6 +195,8 @@ type StatusInfo struct {
 		RetentionMaxB uint64 `json:"retention_max_bytes"`
 		RetentionDays int    `json:"retention_max_days"`
 	} `json:"disk"`
+	// Uplink is the sync to the central server, nil when none is set.
+	Uplink *UplinkInfo `json:"uplink,omitempty"`
 	// Lamp is the status lamp: "ok", "no_sip" or "fault"; Fault says why.
 	Lamp  string `json:"lamp"`
 	Fault string `json:"fault,omitempty"`
@@ -198,6 +206,21 @@ type StatusInfo struct {
 		At      time.Time `json:"at"`
 		Message string    `json:"message"`
 	} `json:"errors"`
+}
+
+// UplinkInfo is the state of the sync to the central reporting server.
+type UplinkInfo struct {
+	URL string `json:"url"`
+	// Connected is false past uplink.offline_after without an answer: the
+	// console shows "sin conexión con el servidor central".
+	Connected bool `json:"connected"`
+	// Depth records wait for the server's acknowledgement, the oldest
+	// for OldestSeconds.
+	Depth         uint64     `json:"depth"`
+	OldestSeconds float64    `json:"oldest_seconds"`
+	Acked         uint64     `json:"acked"`
+	LastAck       *time.Time `json:"last_ack"`
+	LastError     string     `json:"last_error,omitempty"`
 }
 
 // Config is what a Server needs.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 
 	"github.com/switchtap/switchtap/access"
@@ -22,9 +23,28 @@ type local struct {
 	access *access.Service
 }
 
+// openLocal reaches the daemon or an existing store. A data directory
+// with no store is an error, not an empty store made on the spot: a typo in
+// --data-dir would otherwise list no calls, no users, a valid empty audit
+// log (issue 9 §6).
 func openLocal(cfg config.Config, stderr io.Writer) (*local, error) {
+	return openLocalStore(cfg, stderr, false)
+}
+
+// openLocalCreating is openLocal for `user add`, which may make the store:
+// accounts are created before the daemon's first start.
+func openLocalCreating(cfg config.Config, stderr io.Writer) (*local, error) {
+	return openLocalStore(cfg, stderr, true)
+}
+
+func openLocalStore(cfg config.Config, stderr io.Writer, create bool) (*local, error) {
 	if c, ok := daemon.Dial(cfg.SocketPath()); ok {
 		return &local{client: c}, nil
+	}
+	if !create {
+		if err := hasStore(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	st, err := storage.Open(cfg.DataDir, storage.WithLogger(newLogger(stderr, "warn")))
 	if err != nil {
@@ -36,6 +56,16 @@ func openLocal(cfg config.Config, stderr io.Writer) (*local, error) {
 		return nil, err
 	}
 	return &local{store: st, access: acc}, nil
+}
+
+// hasStore reports whether dir holds a store: badger writes its MANIFEST
+// when it creates one, and never removes it.
+func hasStore(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
+		return fmt.Errorf("%w in %s (give the daemon's --data-dir or data_dir:; `switchtap user add` or the daemon's first start creates it): %w",
+			storage.ErrNoStore, dir, err)
+	}
+	return nil
 }
 
 func (l *local) Close() error {

@@ -30,8 +30,17 @@ usage:
   switchtap recording export ID [--pcm] [-o FILE]           write a call's recording (as stored, or 16-bit PCM)
   switchtap user add NAME --role tecnico|jefe|admin         accounts (also passwd, disable, enable, role, list, token)
   switchtap audit verify | audit list [--from] [--to]       check the audit log's hash chain, or print it
+  switchtap central --config FILE                           the central reporting server (PostgreSQL)
+  switchtap central box add BOX_ID --office NAME            enrol a box: prints its token once
   switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
   switchtap version                                         print the version
+
+exit status: 0 done; 1 error; 2 usage mistake; 3 partial input: replay read a
+capture file cut short (tcpdump killed, disk full) and printed the calls read
+before the cut, with a warning naming the file and byte offset.
+signals: SIGTERM, SIGINT and SIGHUP stop the daemon cleanly (open calls and
+queued records are stored, exit 0); under systemd, Restart= starts it again,
+which is also how a changed configuration is read.
 `
 
 const configDefaultHint = "/etc/switchtap/switchtap.yaml if present"
@@ -42,17 +51,49 @@ var errUsage = errors.New("usage")
 // errAuditBroken is an audit log whose chain does not verify (exit 1).
 var errAuditBroken = errors.New("audit log broken")
 
+// errPartial marks output made from input that was cut short: what was
+// read is printed, and the exit status (3) says it is not the whole.
+var errPartial = errors.New("partial input")
+
+// Exit statuses, documented in the usage text.
+const (
+	exitError   = 1
+	exitUsage   = 2
+	exitPartial = 3
+)
+
+// stopSignals end the daemon cleanly. SIGHUP is one of them (issue 9 §4:
+// it used to kill the process with status 129 and lose the open calls):
+// stopping cleanly and letting systemd restart the daemon reloads the
+// configuration without a second code path that could half-apply it.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Nothing switchtap writes (store, recordings, password file, exports)
+	// is for other local users: badger creates its files 0644 and the
+	// recorder's 0600 intent must not depend on the caller's umask
+	// (issue 9 §5).
+	syscall.Umask(0o077)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "switchtap:", err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// exitStatus maps an error to the documented exit status.
+func exitStatus(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, errPartial):
+		return exitPartial
+	}
+	return exitError
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -76,6 +117,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, rest, stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr)
+	case "central":
+		return cmdCentral(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "switchtap", version)
 		return nil

@@ -39,7 +39,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	d, err := daemon.New(ctx, daemon.Options{
 		Config: cfg, Pcaps: pcaps, Realtime: *realtime, Version: version,
-		Log: newLogger(stderr, cfg.LogLevel),
+		Log: newLogger(stderr, cfg.LogLevel), DropPrivileges: true,
 	})
 	if err != nil {
 		return err

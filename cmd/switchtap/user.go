@@ -69,7 +69,12 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 	}
-	l, err := openLocal(cfg, stderr)
+	// Only `user add` may make the store: accounts come before the first start.
+	open := openLocal
+	if sub == "add" {
+		open = openLocalCreating
+	}
+	l, err := open(cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,125 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestValidate has one case or more per key of issue 9 §6: values that
+// used to be replaced by defaults or accepted as something else are errors
+// naming the key, and the values at the edges of what is allowed load.
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string // "" = must load
+	}{
+		// calls.* timers ≤ 0 and max_open ≤ 0: errors, not defaults.
+		{"setup_timeout zero", "calls: {setup_timeout: 0s}\n", "calls.setup_timeout"},
+		{"setup_timeout negative", "calls: {setup_timeout: -1s}\n", "calls.setup_timeout"},
+		{"idle_timeout zero", "calls: {idle_timeout: 0s}\n", "calls.idle_timeout"},
+		{"idle_timeout negative", "calls: {idle_timeout: -4h}\n", "calls.idle_timeout"},
+		{"linger zero", "calls: {linger: 0s}\n", "calls.linger"},
+		{"linger negative", "calls: {linger: -1ms}\n", "calls.linger"},
+		{"transfer_window zero", "calls: {transfer_window: 0s}\n", "calls.transfer_window"},
+		{"transfer_window negative", "calls: {transfer_window: -30s}\n", "calls.transfer_window"},
+		{"max_open zero", "calls: {max_open: 0}\n", "calls.max_open"},
+		{"max_open negative", "calls: {max_open: -5}\n", "calls.max_open"},
+		{"flood_rate zero", "calls: {flood_rate: 0}\n", "calls.flood_rate"},
+		{"flood_rate NaN", "calls: {flood_rate: .nan}\n", "calls.flood_rate"},
+		{"flood_rate huge", "calls: {flood_rate: 1e9}\n", "calls.flood_rate"},
+		{"max_tombs negative", "calls: {max_tombs: -1}\n", "calls.max_tombs"},
+		{"flood settings valid", "calls: {flood_rate: 250, max_tombs: 0}\n", ""},
+		{"timers positive", "calls: {setup_timeout: 1ns, idle_timeout: 1s, linger: 1ms, transfer_window: 1s, max_open: 1}\n", ""},
+		// Ring policy bounded so the limit cannot overflow.
+		{"ring_on 2000000h", "ring: {ring_on: 2000000h}\n", "ring.ring_on"},
+		{"ring_on zero", "ring: {ring_on: 0s}\n", "ring.ring_on"},
+		{"ring_on past a minute", "ring: {ring_on: 61s}\n", "ring.ring_on"},
+		{"ring_on one minute", "ring: {ring_on: 1m}\n", ""},
+		{"ring_off 2000000h", "ring: {ring_off: 2000000h}\n", "ring.ring_off"},
+		{"ring_off negative", "ring: {ring_off: -1s}\n", "ring.ring_off"},
+		{"ring_off zero", "ring: {ring_off: 0s}\n", ""},
+		{"max_rings 4000000000", "ring: {max_rings: 4000000000}\n", "ring.max_rings"},
+		{"max_rings 101", "ring: {max_rings: 101}\n", "ring.max_rings"},
+		{"max_rings 100 at a minute each", "ring: {max_rings: 100, ring_on: 1m, ring_off: 1m}\n", ""},
+		{"max_rings zero", "ring: {max_rings: 0}\n", "ring.max_rings"},
+		// Sizes that have no uint64.
+		{"max_total NaNGiB", "recording: {max_total: NaNGiB}\n", "NaNGiB"},
+		{"max_total InfGiB", "recording: {max_total: InfGiB}\n", "InfGiB"},
+		{"max_total 1e30GiB", "recording: {max_total: 1e30GiB}\n", "1e30GiB"},
+		{"min_free NaNGiB", "recording: {min_free: NaNGiB}\n", "NaNGiB"},
+		{"min_free 1e30GiB", "recording: {min_free: 1e30GiB}\n", "1e30GiB"},
+		{"max_total 0 is unlimited", "recording: {max_total: 0}\n", ""},
+		// Listen addresses checked at load.
+		{"metrics port 99999", "metrics: {listen: ':99999'}\n", "metrics.listen"},
+		{"metrics port 65536", "metrics: {listen: '127.0.0.1:65536'}\n", "metrics.listen"},
+		{"metrics port named", "metrics: {listen: ':http'}\n", "metrics.listen"},
+		{"metrics no port", "metrics: {listen: '127.0.0.1'}\n", "metrics.listen"},
+		{"metrics bad host", "metrics: {listen: 'no_such host:7060'}\n", "metrics.listen"},
+		{"metrics management ip", "metrics: {listen: '192.0.2.10:7060'}\n", ""},
+		{"metrics ipv6 loopback", "metrics: {listen: '[::1]:7060'}\n", ""},
+		{"metrics host name", "metrics: {listen: 'localhost:7060'}\n", ""},
+		{"metrics port 0", "metrics: {listen: '127.0.0.1:0'}\n", ""},
+		{"metrics port 65535", "metrics: {listen: ':65535'}\n", ""},
+		{"metrics off", "metrics: {listen: ''}\n", ""},
+		{"web port 99999", "web: {listen: ':99999'}\n", "web.listen"},
+		{"web port negative", "web: {listen: ':-1'}\n", "web.listen"},
+		{"web management ip", "web: {listen: '198.51.100.7:8443'}\n", ""},
+		// Receptionists given twice.
+		{"same name", "receptionists: [{name: Ana, extensions: ['201']}, {name: Ana, extensions: ['202']}]\n", `"Ana" given twice`},
+		{"same extension", "receptionists: [{name: Ana, extensions: ['201']}, {name: Bea, extensions: ['201']}]\n", `extension "201"`},
+		{"same extension within one", "receptionists: [{name: Ana, extensions: ['201', '201']}]\n", `extension "201"`},
+		{"same ip", "receptionists: [{name: Ana, ips: ['192.0.2.31']}, {name: Bea, ips: ['192.0.2.31']}]\n", "ip 192.0.2.31"},
+		{"same ip mapped", "receptionists: [{name: Ana, ips: ['192.0.2.31']}, {name: Bea, ips: ['::ffff:192.0.2.31']}]\n", "ip 192.0.2.31"},
+		{"empty extension", "receptionists: [{name: Ana, extensions: ['']}]\n", "empty extension"},
+		{"blank name", "receptionists: [{name: ' ', extensions: ['201']}]\n", "name is required"},
+		{"distinct receptionists", "receptionists: [{name: Ana, extensions: ['201'], ips: ['192.0.2.31']}, {name: Bea, extensions: ['202'], ips: ['192.0.2.32']}]\n", ""},
+		// Recording timers.
+		{"sweep_every zero", "recording: {sweep_every: 0s}\n", "recording.sweep_every"},
+		{"max_age negative", "recording: {max_age: -1h}\n", "recording.max_age"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				if lim := c.RingPolicy().Limit(); lim <= 0 {
+					t.Fatalf("ring limit %s", lim)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want ErrInvalid mentioning %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestRingLimitNoOverflow: at the bounds the limit is exact and positive.
+func TestRingLimitNoOverflow(t *testing.T) {
+	c, err := Parse([]byte("ring: {max_rings: 100, ring_on: 1m, ring_off: 1m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RingPolicy().Limit(); got != 200*time.Minute {
+		t.Fatalf("limit %s, want 200m", got)
+	}
+}
+
+// TestDeployDocumentsUnlimited: the example file says what 0 means for
+// max_total and max_age (issue 9 §6).
+func TestDeployDocumentsUnlimited(t *testing.T) {
+	b, err := readDeployExample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"max_total: 0", "max_age: 0"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("deploy/switchtap.yaml does not document %q", want)
+		}
+	}
+}
