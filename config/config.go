@@ -45,6 +45,8 @@ type Config struct {
 	// Uplink sends the records to the central reporting server (package
 	// uplink; off while url is empty).
 	Uplink uplink.Config `yaml:"uplink"`
+	Report Report        `yaml:"report"`
+	Sample Sample        `yaml:"sample"`
 	// TimeZone is the zone of the switchboard's days and hours in the
 	// console and the reports (IANA name; the zone data is embedded).
 	TimeZone string `yaml:"time_zone"`
@@ -170,6 +172,8 @@ func Default() Config {
 		},
 		Metrics:  Metrics{Listen: ":7060"},
 		Web:      Web{Listen: ":8080"},
+		Report:   defaultReport(),
+		Sample:   defaultSample(),
 		TimeZone: "America/El_Salvador",
 		Recording: Recording{
 			Enabled:    true,

@@ -133,6 +133,12 @@ func (c Config) validateCalls() error {
 	if !(c.Calls.FloodRate >= 1 && c.Calls.FloodRate <= 1e6) {
 		return fmt.Errorf("%w: calls.flood_rate %v: want 1 to 1000000 INVITEs per second", ErrInvalid, c.Calls.FloodRate)
 	}
+	if err := c.Report.validate(); err != nil {
+		return err
+	}
+	if err := c.Sample.validate(); err != nil {
+		return err
+	}
 	if c.Calls.MaxTombs < 0 {
 		return fmt.Errorf("%w: calls.max_tombs %d: want 0 (twice max_open) or more", ErrInvalid, c.Calls.MaxTombs)
 	}

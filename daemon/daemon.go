@@ -233,6 +233,8 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Location:     loc,
 		Ring:         cfg.RingPolicy(),
 		Operators:    operatorNames(cfg),
+		Figures:      newFigures(d.store, cfg, loc, o.Now),
+		Sample:       newSampler(d.store, cfg, loc, o.Now, log),
 		Secure:       cfg.Web.TLSCert != "",
 		Version:      o.Version,
 		Now:          o.Now,

@@ -50,6 +50,8 @@ func (a *api) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/calls/{id}/peaks", all(a.handlePeaks))
 	mux.Handle("GET /api/v1/live", all(a.handleLive))
 	mux.Handle("GET /api/v1/status", all(s.handleStatus))
+	mux.Handle("GET /api/v1/months/{month}/figures", all(s.handleMonthFigures))
+	a.sampleRoutes(mux)
 
 	mux.Handle("GET /api/v1/audit", s.need(s.handleAudit, RoleJefe, RoleAdmin))
 

@@ -91,6 +91,8 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /llamadas", all(c.calls))
 	mux.Handle("GET /llamadas/{id}", all(c.detail))
 	mux.Handle("GET /estado", all(c.status))
+	c.monthRoutes(mux)
+	c.sampleRoutes(mux)
 
 	mux.Handle("GET /auditoria", c.page(c.audit, false, RoleJefe, RoleAdmin))
 

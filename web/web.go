@@ -238,6 +238,12 @@ type Config struct {
 	Location  *time.Location
 	Ring      sip.RingPolicy
 	Operators []string
+	// Figures computes the month's figures (the Mes page and
+	// /api/v1/months/{month}/figures); nil serves neither.
+	Figures MonthFigures
+	// Sample draws and keeps the month's random sample (the Muestra page,
+	// /api/v1/months/{m}/sample); nil serves neither.
+	Sample Sampler
 	// Secure marks cookies Secure (the daemon serves TLS).
 	Secure  bool
 	Version string

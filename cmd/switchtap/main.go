@@ -30,6 +30,9 @@ usage:
   switchtap recording export ID [--pcm] [-o FILE]           write a call's recording (as stored, or 16-bit PCM)
   switchtap user add NAME --role tecnico|jefe|admin         accounts (also passwd, disable, enable, role, list, token)
   switchtap audit verify | audit list [--from] [--to]       check the audit log's hash chain, or print it
+  switchtap report figures [--month YYYY-MM] [--json]       the month's figures (default: the current month)
+  switchtap sample draw|show|verify|replace --month YYYY-MM [--seed N] [--redraw] [--id ID] [--reason R]
+                                                            the month's random sample (verify: exit 1 on a mismatch)
   switchtap central --config FILE                           the central reporting server (PostgreSQL)
   switchtap central box add BOX_ID --office NAME            enrol a box: prints its token once
   switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
@@ -117,6 +120,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, rest, stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, rest, stdout, stderr)
+	case "sample":
+		return cmdSample(ctx, rest, stdout, stderr)
 	case "central":
 		return cmdCentral(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
