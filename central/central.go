@@ -88,6 +88,11 @@ type Config struct {
 	RetryAfter time.Duration `yaml:"retry_after"`
 	// TxTimeout bounds one batch's transaction (30 s).
 	TxTimeout time.Duration `yaml:"tx_timeout"`
+	// RecordingsDir is where the boxes' recordings are kept, by SHA-256
+	// (recordings.go); empty: recordings are refused (404).
+	RecordingsDir string `yaml:"recordings_dir"`
+	// MaxRecording bounds one recording's size (1 GiB).
+	MaxRecording int64 `yaml:"max_recording"`
 
 	// Now is the clock (time.Now).
 	Now func() time.Time `yaml:"-"`
@@ -163,6 +168,9 @@ type Server struct {
 	slots chan struct{}
 	mux   *http.ServeMux
 
+	// rec keeps the recordings (recordings.go); nil when none are taken.
+	rec *recStore
+
 	// afterCommit, when set (by tests), runs after a batch's transaction
 	// committed and before its answer is written.
 	afterCommit func(w http.ResponseWriter)
@@ -206,6 +214,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, loc: loc, log: log, pool: pool, acc: acc, slots: make(chan struct{}, cfg.MaxInflight)}
 	s.routes()
+	if err := s.openRecordings(); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("central: %w", err)
+	}
 	return s, nil
 }
 

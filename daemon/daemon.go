@@ -245,7 +245,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	}
 
 	// The front tier: capture and everything that answers people.
-	snd, err := newUplink(d.store, cfg.Uplink, log.With("component", "uplink"), o.Now)
+	snd, err := newUplink(d.store, cfg.Uplink, cfg.RecordingDir(), log.With("component", "uplink"), o.Now)
 	if err != nil {
 		return nil, fmt.Errorf("uplink: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchtap/switchtap/storage"
+	"github.com/switchtap/switchtap/uplink"
 )
 
 // retention applies the recordings' retention every sweep_every, never
@@ -19,10 +20,7 @@ type retention struct {
 
 func (r *retention) Run(ctx context.Context) error {
 	st := r.st
-	protected := func(id string) bool {
-		reason, err := st.store.Kept(ctx, id)
-		return err != nil || reason != "" // in doubt, keep
-	}
+	protected := protectedFunc(ctx, st.store, st.cfg.Uplink)
 	t := time.NewTicker(st.cfg.Recording.SweepEvery)
 	defer t.Stop()
 	for {
@@ -48,5 +46,26 @@ func (r *retention) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// protectedFunc returns Sweep's protection. Without recordings going to
+// the central server, a recording with a keep flag (sampled, evaluated)
+// is never deleted. With them (issue 11) the central server becomes its
+// keeper: a recording is kept while it is queued, or flagged and not yet
+// verified by the server, or (uplink.recordings: all) not yet uploaded;
+// once the server holds it, the box's retention may let it go. In doubt
+// (a store error) it is kept.
+func protectedFunc(ctx context.Context, store *storage.Store, up uplink.Config) func(id string) bool {
+	if !up.Enabled() || up.RecordingsMode() == uplink.RecordingsOff {
+		return func(id string) bool {
+			reason, err := store.Kept(ctx, id)
+			return err != nil || reason != ""
+		}
+	}
+	all := up.RecordingsMode() == uplink.RecordingsAll
+	return func(id string) bool {
+		pending, err := store.RecordingPending(ctx, id, all)
+		return err != nil || pending
 	}
 }

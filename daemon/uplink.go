@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,12 +14,71 @@ import (
 
 // newUplink returns the uplink sender service over the store's outbox
 // (issue 11), or nil when cfg names no server. It only reads the store and
-// writes acknowledgements, so it never blocks the capture.
-func newUplink(store *storage.Store, cfg uplink.Config, log *slog.Logger, now func() time.Time) (*uplink.Sender, error) {
+// writes acknowledgements, so it never blocks the capture. The recordings
+// of recDir go up beside the records, on their own queue (recordings.go
+// of package uplink), unless uplink.recordings is "off".
+func newUplink(store *storage.Store, cfg uplink.Config, recDir string, log *slog.Logger, now func() time.Time) (*uplink.Sender, error) {
 	if !cfg.Enabled() {
 		return nil, nil
 	}
-	return uplink.New(cfg, storeOutbox{store}, uplink.WithLogger(log), uplink.WithClock(now))
+	q := storeRecordings{s: store, dir: recDir, all: cfg.RecordingsMode() == uplink.RecordingsAll, now: now}
+	return uplink.New(cfg, storeOutbox{store}, uplink.WithLogger(log), uplink.WithClock(now), uplink.WithRecordings(q))
+}
+
+// storeRecordings adapts the store's recordings queue (storage/recq.go)
+// to uplink.RecordingQueue.
+type storeRecordings struct {
+	s   *storage.Store
+	dir string
+	all bool
+	now func() time.Time
+}
+
+func (q storeRecordings) Candidates(ctx context.Context, settled time.Time, max int) ([]uplink.RecordingFile, time.Time, error) {
+	cs, mark, err := q.s.RecordingCandidates(ctx, q.all, settled, max)
+	fs := make([]uplink.RecordingFile, len(cs))
+	for i, c := range cs {
+		fs[i] = uplink.RecordingFile{RecordID: c.RecordID, File: c.File}
+	}
+	return fs, mark, err
+}
+
+func (q storeRecordings) Scanned(ctx context.Context, mark time.Time) error {
+	if !q.all {
+		return nil
+	}
+	return q.s.SetRecordingMark(ctx, mark)
+}
+
+func (q storeRecordings) Queue(ctx context.Context, j uplink.RecordingJob) (bool, error) {
+	return q.s.QueueRecording(ctx, storage.RecJob{RecordID: j.RecordID, File: j.File, SHA256: j.SHA256, Size: j.Size, QueuedAt: q.now().UTC()})
+}
+
+func (q storeRecordings) Jobs(ctx context.Context, max int) ([]uplink.RecordingJob, error) {
+	js, err := q.s.RecordingJobs(ctx, max)
+	out := make([]uplink.RecordingJob, len(js))
+	for i, j := range js {
+		out[i] = uplink.RecordingJob{RecordID: j.RecordID, File: j.File, SHA256: j.SHA256, Size: j.Size}
+	}
+	return out, err
+}
+
+func (q storeRecordings) Done(ctx context.Context, j uplink.RecordingJob, dropped string) error {
+	return q.s.RecordingDone(ctx, j.RecordID, storage.RecDone{SHA256: j.SHA256, At: q.now().UTC(), Dropped: dropped})
+}
+
+// Path refuses a file outside the recordings directory: the record names
+// it, and a record is data.
+func (q storeRecordings) Path(file string) string {
+	if q.dir == "" || !filepath.IsLocal(file) {
+		return ""
+	}
+	return filepath.Join(q.dir, file)
+}
+
+func (q storeRecordings) Stats(ctx context.Context) (int, int64, error) {
+	st, err := q.s.RecQStats(ctx)
+	return st.Depth, st.Bytes, err
 }
 
 // storeOutbox adapts the store to uplink.Outbox: uplink imports no
@@ -45,6 +105,8 @@ func (o storeOutbox) OutboxStats(ctx context.Context) (uplink.OutboxStats, error
 type uplinkCollector struct {
 	snd                                                   *uplink.Sender
 	depth, oldest, lastAck, offline, batches, records, up *prometheus.Desc
+	// The recordings' queue (issue 11).
+	recQueued, recBytes, recUploaded, recDropped *prometheus.Desc
 }
 
 func newUplinkCollector(snd *uplink.Sender) *uplinkCollector {
@@ -58,11 +120,17 @@ func newUplinkCollector(snd *uplink.Sender) *uplinkCollector {
 		batches: prometheus.NewDesc(name("batches_total"), "Batches sent, by the server's answer.", []string{"result"}, nil),
 		records: prometheus.NewDesc(name("records_acked_total"), "Records acknowledged by the central server.", nil, nil),
 		up:      prometheus.NewDesc(name("status_up"), "1 when the uplink's state could be read.", nil, nil),
+
+		recQueued:   prometheus.NewDesc(name("recordings_queued"), "Recordings hashed and waiting for the central server.", nil, nil),
+		recBytes:    prometheus.NewDesc(name("recordings_queued_bytes"), "Bytes of the recordings waiting for the central server.", nil, nil),
+		recUploaded: prometheus.NewDesc(name("recordings_uploaded_total"), "Recordings the central server verified, since start.", nil, nil),
+		recDropped:  prometheus.NewDesc(name("recordings_dropped_total"), "Recordings given up (file missing or changed on disk), since start.", nil, nil),
 	}
 }
 
 func (c *uplinkCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.depth, c.oldest, c.lastAck, c.offline, c.batches, c.records, c.up} {
+	for _, d := range []*prometheus.Desc{c.depth, c.oldest, c.lastAck, c.offline, c.batches, c.records, c.up,
+		c.recQueued, c.recBytes, c.recUploaded, c.recDropped} {
 		ch <- d
 	}
 }
@@ -93,4 +161,10 @@ func (c *uplinkCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(r.n), r.label)
 	}
 	ch <- prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(st.Records))
+	if rs, ok, err := c.snd.RecordingsStatus(context.Background()); ok && err == nil {
+		ch <- prometheus.MustNewConstMetric(c.recQueued, prometheus.GaugeValue, float64(rs.Queued))
+		ch <- prometheus.MustNewConstMetric(c.recBytes, prometheus.GaugeValue, float64(rs.Bytes))
+		ch <- prometheus.MustNewConstMetric(c.recUploaded, prometheus.CounterValue, float64(rs.Uploaded))
+		ch <- prometheus.MustNewConstMetric(c.recDropped, prometheus.CounterValue, float64(rs.Dropped))
+	}
 }

@@ -123,6 +123,10 @@ type Recording struct {
 	// Pcap is the leg's RTP kept as a capture file (relative path) when it
 	// could not be decoded, so it can still be opened in Wireshark.
 	Pcap string `json:"pcap,omitempty"`
+	// SHA256 is the hex SHA-256 of File, set when the recording is
+	// queued for the central server (issue 11): the name the server
+	// keeps it under, and the proof the file is the one recorded.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // StreamRecording gives the figures of one direction of a recording.

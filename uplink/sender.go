@@ -103,6 +103,11 @@ type Sender struct {
 
 	results [numResults]atomic.Uint64
 	records atomic.Uint64
+
+	// rec is the recordings' sender (recordings.go), nil when off; gate
+	// gives the records priority over it.
+	rec  *recSender
+	gate gate
 }
 
 // New returns a sender of out's entries to the server of cfg, or an error
@@ -161,6 +166,11 @@ func (s *Sender) Run(ctx context.Context) error {
 		gaps    int
 	)
 	s.log.Info("uplink started", "url", s.cfg.URL)
+	if s.rec != nil {
+		// The recordings go up beside the records, on their own loop.
+		done := s.startRecordings(ctx)
+		defer done()
+	}
 	for ctx.Err() == nil {
 		if !known {
 			k, err := s.getCursor(ctx)
@@ -181,12 +191,16 @@ func (s *Sender) Run(ctx context.Context) error {
 				continue
 			}
 			if b == nil {
+				s.gate.records(false)
 				_ = s.sleep(ctx, s.cfg.Poll)
 				continue
 			}
 			pending = b
+			s.gate.records(true)
 		}
 		res, acked, wait, err := s.post(ctx, pending)
+		// Between two batches a recording's chunk may go.
+		s.gate.ended()
 		if ctx.Err() != nil {
 			// Shutting down: the batch's fate is asked of the server at
 			// the next start.

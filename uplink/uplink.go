@@ -16,6 +16,28 @@
 //	  200 {"acked":M} committed (or a replay: {"acked":cursor});
 //	  409 {"acked":cursor} gap; 401; 413; 429/503 + Retry-After; 400
 //	GET  {url}/api/v1/uplink/cursor    -> 200 {"acked":K}
+//
+// Recordings (recordings.go) go up on a queue of their own, of lower
+// priority: a chunk goes only while no batch of records waits, or once
+// after each batch. A recording is named by the SHA-256 of its WAV (hex,
+// lower case), computed when it is queued and written into the record's
+// recording object ("sha256"), so the record that goes up names it:
+//
+//	HEAD {url}/api/v1/uplink/recordings/{sha256}
+//	  200 Upload-Offset: N   the server holds N bytes of an unfinished upload (0: none)
+//	  204                    the server holds the whole file, verified
+//	PUT  {url}/api/v1/uplink/recordings/{sha256}   Content-Range: bytes N-M/TOTAL
+//	  appends bytes N..M; 200 Upload-Offset: M+1 when more is due;
+//	  204 when the last byte came and the file's SHA-256 is its name (kept);
+//	  422 when it is not (the server deleted what it had: start again at 0);
+//	  409 Upload-Offset: K when N is not where the server is (resume at K)
+//	POST {url}/api/v1/uplink/recordings/{sha256}/link   {"record_id":"…"}
+//	  204 the box's record is tied to the file; 404 the server lacks the file
+//
+// Same credential as the batches; 401, 413 (TOTAL over the server's
+// limit), 429/503 + Retry-After and 400 as there. Resuming after a cut
+// connection or a restart is a HEAD: the offset is the server's, never a
+// guess of the box's. A job leaves the box's queue only after the link.
 package uplink
 
 import (
@@ -33,6 +55,7 @@ const (
 	DefaultBackoffMin   = time.Second
 	DefaultBackoffMax   = 5 * time.Minute
 	DefaultOfflineAfter = 15 * time.Minute
+	DefaultChunkBytes   = 256 << 10
 	// maxBatchRecords bounds batch_records (the store's own bound is
 	// larger).
 	maxBatchRecords = 10_000
@@ -45,6 +68,9 @@ const (
 const (
 	BatchesPath = "/api/v1/uplink/batches"
 	CursorPath  = "/api/v1/uplink/cursor"
+	// RecordingsPath is followed by "/{sha256}" (HEAD, PUT) and
+	// "/{sha256}/link" (POST).
+	RecordingsPath = "/api/v1/uplink/recordings"
 )
 
 // Config is the `uplink:` section of the box's configuration. The uplink
@@ -83,6 +109,30 @@ type Config struct {
 	// OfflineAfter is how long without an answer from the server makes
 	// the box show "sin conexión con el servidor central" (default 15 min).
 	OfflineAfter time.Duration `yaml:"offline_after"`
+	// Recordings says which recordings go up: "sampled" (the default:
+	// those with a keep flag, the month's sample), "all" (every finished
+	// recording) or "off".
+	Recordings string `yaml:"recordings"`
+	// ChunkBytes bounds one PUT of a recording (default 256 KiB, which
+	// fits in Timeout down to ~70 kbit/s): the records' batches pass
+	// between two chunks.
+	ChunkBytes int `yaml:"chunk_bytes"`
+}
+
+// Values of Config.Recordings.
+const (
+	RecordingsSampled = "sampled"
+	RecordingsAll     = "all"
+	RecordingsOff     = "off"
+)
+
+// RecordingsMode returns Recordings with its default: "sampled" when
+// empty.
+func (c Config) RecordingsMode() string {
+	if c.Recordings == "" {
+		return RecordingsSampled
+	}
+	return c.Recordings
 }
 
 // Enabled says whether the uplink is configured.
@@ -109,6 +159,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: uplink.batch_records %d not in 1..%d", ErrConfig, c.BatchRecords, maxBatchRecords)
 	case c.BatchBytes < 0:
 		return c, fmt.Errorf("%w: uplink.batch_bytes %d", ErrConfig, c.BatchBytes)
+	case c.RecordingsMode() != RecordingsSampled && c.RecordingsMode() != RecordingsAll && c.RecordingsMode() != RecordingsOff:
+		return c, fmt.Errorf("%w: uplink.recordings %q is not sampled, all or off", ErrConfig, c.Recordings)
+	case c.ChunkBytes < 0:
+		return c, fmt.Errorf("%w: uplink.chunk_bytes %d", ErrConfig, c.ChunkBytes)
 	case c.Timeout < 0 || c.Poll < 0 || c.BackoffMin < 0 || c.BackoffMax < 0 || c.OfflineAfter < 0:
 		return c, fmt.Errorf("%w: negative uplink duration", ErrConfig)
 	}
@@ -122,6 +176,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.BatchBytes == 0 {
 		c.BatchBytes = DefaultBatchBytes
+	}
+	if c.ChunkBytes == 0 {
+		c.ChunkBytes = DefaultChunkBytes
 	}
 	def(&c.Timeout, DefaultTimeout)
 	def(&c.Poll, DefaultPoll)
