@@ -258,9 +258,17 @@ func TestRecordingsDrop(t *testing.T) {
 			if linked || goodSHA != hex.EncodeToString(sum[:]) {
 				t.Fatalf("links: bad %v, good %q", linked, goodSHA)
 			}
-			rs, ok, err := snd.RecordingsStatus(ctx)
-			if err != nil || !ok || rs.Dropped != 1 || rs.Uploaded != 1 || rs.Queued != 0 {
-				t.Fatalf("status %+v %v %v", rs, ok, err)
+			// The counters follow the store's "done" by a moment: poll.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				rs, ok, err := snd.RecordingsStatus(ctx)
+				if err == nil && ok && rs.Dropped == 1 && rs.Uploaded == 1 && rs.Queued == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("status %+v %v %v", rs, ok, err)
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 		})
 	}
