@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -414,13 +413,16 @@ func addrOf(ln net.Listener) string {
 // were read) and the store takes records, else 503.
 func healthz(st *state) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		h := st.health()
-		ok := (st.tap.Capturing() || st.tap.InputEnded()) && !strings.HasPrefix(h.Fault, "store")
+		fault := st.storeFault(st.tap.Health().Fault)
+		ok := (st.tap.Capturing() || st.tap.InputEnded()) && fault == ""
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "fault: %s\n", h.Fault)
+			if fault == "" {
+				fault = "capture stopped"
+			}
+			fmt.Fprintf(w, "fault: %s\n", fault)
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -350,3 +350,45 @@ func TestPanelWatchService(t *testing.T) {
 		t.Errorf("panel set %d times, last %+v: want lamps off at the end", panel.sets, panel.last)
 	}
 }
+
+// TestStoreFault: only the store's own failures count as records not
+// stored (/healthz, write_failing); the recording floor or a lost central
+// server light the lamp but lose no record.
+func TestStoreFault(t *testing.T) {
+	st := &state{}
+	for _, tc := range []struct{ tap, want string }{
+		{"", ""},
+		{"store: disk on fire", "store: disk on fire"},
+	} {
+		if got := st.storeFault(tc.tap); got != tc.want {
+			t.Errorf("storeFault(%q) = %q, want %q", tc.tap, got, tc.want)
+		}
+	}
+	cfg := config.Default()
+	td := tap.NewDaemon(tap.DaemonConfig{Tracker: cfg.TrackerConfig()}, &idleSource{done: make(chan struct{})}, nil, discard())
+	dir := t.TempDir()
+	store, err := storage.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	st = &state{tap: td, store: store, cfg: cfg, errs: &errorRing{}}
+	if si := st.info(); si.Store.WriteFailing || si.Fault != "" {
+		t.Errorf("healthy store: write_failing %v, fault %q", si.Store.WriteFailing, si.Fault)
+	}
+	// A floor no disk can meet: the recorder stops, the store still takes
+	// records.
+	rec, err := recorder.New(recorder.Config{Dir: filepath.Join(dir, "rec"), MinFreeBytes: 1 << 62}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	st.rec = rec
+	rec.Advance(time.Now())
+	if !rec.Stats().FloorReached {
+		t.Fatal("the recorder did not report its floor")
+	}
+	if si := st.info(); si.Store.WriteFailing || si.Fault != "disk floor reached" {
+		t.Errorf("floor reached: write_failing %v, fault %q; want false and the floor", si.Store.WriteFailing, si.Fault)
+	}
+}

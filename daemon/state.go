@@ -40,10 +40,7 @@ type state struct {
 // health is the capture's health plus the recorder's disk floor.
 func (st *state) health() device.Health {
 	h := st.tap.Health()
-	if h.Fault == "" && st.store != nil && st.store.Disk(false).Full {
-		// Shown at once, before a record has had to wait.
-		h.Fault = "store: disk full"
-	}
+	h.Fault = st.storeFault(h.Fault)
 	if h.Fault == "" && st.rec != nil && st.rec.Stats().FloorReached {
 		h.Fault = "disk floor reached"
 	}
@@ -51,6 +48,21 @@ func (st *state) health() device.Health {
 		h.Fault = "sin conexión con el servidor central"
 	}
 	return h
+}
+
+// storeFault is why records cannot be stored now, "" when they can: the
+// capture's writer failing (tapFault, from tap.Daemon.Health), or the
+// store refusing writes on a full disk — shown at once, before a record
+// has had to wait. /healthz and the status's write_failing read this, not
+// the lamp's text, which also carries faults that lose no record.
+func (st *state) storeFault(tapFault string) string {
+	if tapFault != "" {
+		return tapFault
+	}
+	if st.store != nil && st.store.Disk(false).Full {
+		return "store: disk full"
+	}
+	return ""
 }
 
 func (st *state) status() device.Status {
@@ -196,7 +208,7 @@ func (st *state) info() web.StatusInfo {
 	si.Store.QueueLen = q.Queued
 	si.Store.Dropped = q.Dropped
 	h := st.health()
-	si.Store.WriteFailing = h.Fault != "" && h.Fault != "disk floor reached"
+	si.Store.WriteFailing = st.storeFault(st.tap.Health().Fault) != ""
 	si.Disk.Path = st.cfg.DataDir
 	si.Disk.FreeBytes = st.diskFree()
 	si.Disk.FloorBytes = uint64(st.cfg.Recording.MinFree)
