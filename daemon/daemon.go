@@ -220,7 +220,11 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Provisional: true,
 	}, src, d.store, log.With("component", "tap"))
 	st := &state{tap: d.tap, store: d.store, rec: d.rec, cfg: cfg, source: source, version: o.Version, started: o.Now().UTC(), errs: ring}
-	st.measureRecordings()
+	if d.rec == nil {
+		// With recording on, the retention service measures them as it
+		// starts: one walk of the recordings, not two, at start-up.
+		st.measureRecordings()
+	}
 	m.SetSnapshot(st.snapshot)
 
 	ws, err := web.New(web.Config{
