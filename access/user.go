@@ -110,6 +110,23 @@ func putUser(b *batch, u User) error {
 	return nil
 }
 
+// saveUserLocked adds the write of u to b and commits b with the audit
+// entry of action on u by by. The caller holds s.mu.
+func (s *Service) saveUserLocked(ctx context.Context, b *batch, by Actor, u User, action, detail string) error {
+	if err := putUser(b, u); err != nil {
+		return err
+	}
+	return s.commitLocked(ctx, b, Entry{Actor: by.Name, Remote: by.Remote, Action: action, Target: u.Name, Detail: detail})
+}
+
+// userErr prefixes a failed op on the account name with both; nil stays nil.
+func userErr(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s %s: %w", op, clip(name, maxNameLen+8), err)
+}
+
 // User returns the account name, without its hash, or ErrNotFound.
 func (s *Service) User(ctx context.Context, name string) (User, error) {
 	u, err := s.mustUser(ctx, name)
@@ -140,10 +157,7 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 // AddUser creates an account: ErrName, ErrRole, ErrWeakPassword, or
 // ErrExists when the name is taken. Audited "user_added".
 func (s *Service) AddUser(ctx context.Context, by Actor, name string, role Role, password string) error {
-	if err := s.addUser(ctx, by, name, role, password, false); err != nil {
-		return fmt.Errorf("add user %s: %w", clip(name, maxNameLen+8), err)
-	}
-	return nil
+	return userErr("add user", name, s.addUser(ctx, by, name, role, password, false))
 }
 
 func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role, password string, mustChange bool) error {
@@ -170,15 +184,11 @@ func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role,
 	}
 	now := s.now()
 	u := User{Name: name, Role: role, MustChange: mustChange, Created: now, PasswordChanged: now, PasswordHash: h}
-	var b batch
-	if err := putUser(&b, u); err != nil {
-		return err
-	}
 	detail := "role " + string(role)
 	if mustChange {
 		detail += ", must change password"
 	}
-	return s.commitLocked(ctx, &b, Entry{Actor: by.Name, Remote: by.Remote, Action: "user_added", Target: name, Detail: detail})
+	return s.saveUserLocked(ctx, &batch{}, by, u, "user_added", detail)
 }
 
 // EnsureAdmin creates the account "admin" (RoleAdmin, to be changed at
@@ -223,10 +233,7 @@ func (s *Service) anyUser(ctx context.Context) (bool, error) {
 // unlocked, its sessions end (unless by is name itself), and mustChange
 // asks for a new password at the next login. Audited "password_set".
 func (s *Service) SetPassword(ctx context.Context, by Actor, name, password string, mustChange bool) error {
-	if err := s.setPassword(ctx, by, name, password, mustChange); err != nil {
-		return fmt.Errorf("set password of %s: %w", clip(name, maxNameLen+8), err)
-	}
-	return nil
+	return userErr("set password of", name, s.setPassword(ctx, by, name, password, mustChange))
 }
 
 func (s *Service) setPassword(ctx context.Context, by Actor, name, password string, mustChange bool) error {
@@ -249,9 +256,6 @@ func (s *Service) setPassword(ctx context.Context, by Actor, name, password stri
 	u.PasswordHash, u.PasswordChanged, u.MustChange = h, s.now(), mustChange
 	u.Failures, u.LockedUntil = 0, time.Time{}
 	var b batch
-	if err := putUser(&b, u); err != nil {
-		return err
-	}
 	n := 0
 	if by.Name != name {
 		// Someone else knew the password, or the user forgot it: the
@@ -266,7 +270,7 @@ func (s *Service) setPassword(ctx context.Context, by Actor, name, password stri
 	if mustChange {
 		detail = "must change password, " + detail
 	}
-	return s.commitLocked(ctx, &b, Entry{Actor: by.Name, Remote: by.Remote, Action: "password_set", Target: name, Detail: detail})
+	return s.saveUserLocked(ctx, &b, by, u, "password_set", detail)
 }
 
 // ChangePassword changes the user's own password: the old one must match
@@ -274,10 +278,7 @@ func (s *Service) setPassword(ctx context.Context, by Actor, name, password stri
 // account), the new one must be strong and differ from it. It clears
 // MustChange and keeps the sessions. Audited "password_change".
 func (s *Service) ChangePassword(ctx context.Context, by Actor, name, oldPassword, newPassword string) error {
-	if err := s.changePassword(ctx, by, name, oldPassword, newPassword); err != nil {
-		return fmt.Errorf("change password of %s: %w", clip(name, maxNameLen+8), err)
-	}
-	return nil
+	return userErr("change password of", name, s.changePassword(ctx, by, name, oldPassword, newPassword))
 }
 
 func (s *Service) changePassword(ctx context.Context, by Actor, name, oldPassword, newPassword string) error {
@@ -322,20 +323,13 @@ func (s *Service) changePassword(ctx context.Context, by Actor, name, oldPasswor
 	}
 	cur.PasswordHash, cur.PasswordChanged, cur.MustChange = h, s.now(), false
 	cur.Failures = 0
-	var b batch
-	if err := putUser(&b, cur); err != nil {
-		return err
-	}
-	return s.commitLocked(ctx, &b, Entry{Actor: by.Name, Remote: by.Remote, Action: "password_change", Target: name})
+	return s.saveUserLocked(ctx, &batch{}, by, cur, "password_change", "")
 }
 
 // SetRole changes name's role; ErrLastAdmin when it would leave no enabled
 // admin. Setting the role it has writes nothing. Audited "role_changed".
 func (s *Service) SetRole(ctx context.Context, by Actor, name string, role Role) error {
-	if err := s.setRole(ctx, by, name, role); err != nil {
-		return fmt.Errorf("set role of %s: %w", clip(name, maxNameLen+8), err)
-	}
-	return nil
+	return userErr("set role of", name, s.setRole(ctx, by, name, role))
 }
 
 func (s *Service) setRole(ctx context.Context, by Actor, name string, role Role) error {
@@ -358,11 +352,7 @@ func (s *Service) setRole(ctx context.Context, by Actor, name string, role Role)
 	}
 	old := u.Role
 	u.Role = role
-	var b batch
-	if err := putUser(&b, u); err != nil {
-		return err
-	}
-	return s.commitLocked(ctx, &b, Entry{Actor: by.Name, Remote: by.Remote, Action: "role_changed", Target: name, Detail: string(old) + " -> " + string(role)})
+	return s.saveUserLocked(ctx, &batch{}, by, u, "role_changed", string(old)+" -> "+string(role))
 }
 
 // SetDisabled disables or enables name. Disabling ends its sessions and
@@ -370,10 +360,7 @@ func (s *Service) setRole(ctx context.Context, by Actor, name string, role Role)
 // bring them back); ErrLastAdmin when it would leave no enabled admin.
 // Audited "user_disabled" or "user_enabled"; no change writes nothing.
 func (s *Service) SetDisabled(ctx context.Context, by Actor, name string, disabled bool) error {
-	if err := s.setDisabled(ctx, by, name, disabled); err != nil {
-		return fmt.Errorf("set disabled of %s: %w", clip(name, maxNameLen+8), err)
-	}
-	return nil
+	return userErr("set disabled of", name, s.setDisabled(ctx, by, name, disabled))
 }
 
 func (s *Service) setDisabled(ctx context.Context, by Actor, name string, disabled bool) error {
@@ -392,19 +379,15 @@ func (s *Service) setDisabled(ctx context.Context, by Actor, name string, disabl
 		}
 	}
 	u.Disabled = disabled
+	if !disabled {
+		return s.saveUserLocked(ctx, &batch{}, by, u, "user_enabled", "")
+	}
 	var b batch
-	if err := putUser(&b, u); err != nil {
+	n, err := s.endSessionsLocked(ctx, &b, name, true)
+	if err != nil {
 		return err
 	}
-	e := Entry{Actor: by.Name, Remote: by.Remote, Action: "user_enabled", Target: name}
-	if disabled {
-		n, err := s.endSessionsLocked(ctx, &b, name, true)
-		if err != nil {
-			return err
-		}
-		e.Action, e.Detail = "user_disabled", fmt.Sprintf("%d sessions and tokens ended", n)
-	}
-	return s.commitLocked(ctx, &b, e)
+	return s.saveUserLocked(ctx, &b, by, u, "user_disabled", fmt.Sprintf("%d sessions and tokens ended", n))
 }
 
 // otherAdminLocked returns ErrLastAdmin unless an enabled admin other than

@@ -60,14 +60,8 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release()
-	tok, ok := bearer(r.Header.Get("Authorization"))
+	boxID, ok := s.authRequest(w, r)
 	if !ok {
-		s.fail(w, r, "", ErrUnauthorized)
-		return
-	}
-	boxID, err := s.authBox(r.Context(), tok)
-	if err != nil {
-		s.fail(w, r, "", err)
 		return
 	}
 	b, err := s.readBatch(w, r)
@@ -94,6 +88,22 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("batch applied", "box", boxID, "first", b.FirstSeq, "last", b.LastSeq)
 	}
 	writeJSON(w, status, Ack{Acked: acked})
+}
+
+// authRequest authenticates the box of r by its bearer token; on failure
+// it has answered and ok is false.
+func (s *Server) authRequest(w http.ResponseWriter, r *http.Request) (boxID string, ok bool) {
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		s.fail(w, r, "", ErrUnauthorized)
+		return "", false
+	}
+	boxID, err := s.authBox(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, "", err)
+		return "", false
+	}
+	return boxID, true
 }
 
 // readBatch reads, decompresses and validates the body within the limits.

@@ -84,14 +84,8 @@ func (s *Server) openRecordings() error {
 // hash in its path.
 func (s *Server) box(h func(w http.ResponseWriter, r *http.Request, boxID, sha string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearer(r.Header.Get("Authorization"))
+		boxID, ok := s.authRequest(w, r)
 		if !ok {
-			s.fail(w, r, "", ErrUnauthorized)
-			return
-		}
-		boxID, err := s.authBox(r.Context(), tok)
-		if err != nil {
-			s.fail(w, r, "", err)
 			return
 		}
 		if s.rec == nil {

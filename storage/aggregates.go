@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -133,30 +132,17 @@ func (s *Store) Aggregates(ctx context.Context, from, to time.Time, fn func(sip.
 		}
 		return binary.BigEndian.AppendUint64(k, ns)
 	}
-	start, end := ts(from), ts(to)
-	return s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte(prefixAgg)
-		o.PrefetchSize = scanPrefetch
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Seek(start); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			item := it.Item()
-			if !to.After(maxInvite) && bytes.Compare(item.Key(), end) >= 0 {
-				return nil
-			}
-			var a sip.Aggregate
-			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
-				return fmt.Errorf("scan aggregates: %w: key %q: %w", ErrCorrupt, item.Key(), err)
-			}
-			if err := fn(a); err != nil {
-				return err
-			}
+	// Past the key range there is no upper bound: the prefix ends the scan.
+	var end []byte
+	if !to.After(maxInvite) {
+		end = ts(to)
+	}
+	return s.scanRange(ctx, []byte(prefixAgg), ts(from), end, func(item *badger.Item) error {
+		var a sip.Aggregate
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
+			return fmt.Errorf("scan aggregates: %w: key %q: %w", ErrCorrupt, item.Key(), err)
 		}
-		return nil
+		return fn(a)
 	})
 }
 

@@ -188,9 +188,23 @@ func (s *Store) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call)
 	if !to.After(maxInvite) {
 		end = timeKey(to)
 	}
+	return s.scanRange(ctx, []byte(prefixCall), start, end, func(item *badger.Item) error {
+		var c sip.Call
+		if err := decode(item, &c); err != nil {
+			return fmt.Errorf("scan calls: %w", err)
+		}
+		return fn(c)
+	})
+}
+
+// scanRange calls fn for every item under prefix with a key in
+// [start, end), in key order, in one snapshot; a nil end leaves only the
+// prefix as the bound. It stops at the first error of fn (returned as is)
+// or when ctx is done.
+func (s *Store) scanRange(ctx context.Context, prefix, start, end []byte, fn func(*badger.Item) error) error {
 	return s.db.View(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte(prefixCall)
+		o.Prefix = prefix
 		o.PrefetchSize = scanPrefetch
 		it := txn.NewIterator(o)
 		defer it.Close()
@@ -199,15 +213,10 @@ func (s *Store) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call)
 				return err
 			}
 			item := it.Item()
-			k := item.Key()
-			if end != nil && bytes.Compare(k, end) >= 0 {
+			if end != nil && bytes.Compare(item.Key(), end) >= 0 {
 				return nil
 			}
-			var c sip.Call
-			if err := decode(item, &c); err != nil {
-				return fmt.Errorf("scan calls: %w", err)
-			}
-			if err := fn(c); err != nil {
+			if err := fn(item); err != nil {
 				return err
 			}
 		}
