@@ -16,7 +16,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"golang.org/x/sys/unix"
 
-	"github.com/switchtap/switchtap/internal/testenv"
+	"github.com/switchtap/switchtap/internal/tmpfs"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -213,28 +213,6 @@ func TestOpenReadOnly(t *testing.T) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs of size bytes for the test (root only) and
-// unmounts it at the end.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testenv.SkipOrFail(t, "mounting a tmpfs needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "fs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		testenv.SkipOrFail(t, "mount tmpfs: "+err.Error())
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // fill runs dd until the filesystem is full, as another writer on the
 // disk would (the "dd filling the disk during a run").
 func fill(t *testing.T, path string) {
@@ -258,7 +236,7 @@ func fill(t *testing.T, path string) {
 // ErrDiskFull, the records kept by the writer are stored once the dd file
 // is deleted, and the store closes and reopens.
 func TestDiskFullTmpfs(t *testing.T) {
-	root := mountTmpfs(t, 160<<20)
+	root := tmpfs.Mount(t, 160<<20)
 	dir := filepath.Join(root, "store")
 	s, err := Open(dir, WithLogger(discard()))
 	if err != nil {
@@ -409,7 +387,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := mountTmpfs(t, 192<<20)
+			root := tmpfs.Mount(t, 192<<20)
 			dir := filepath.Join(root, "store")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFullHelper$")
 			cmd.Env = append(os.Environ(), envFullDir+"="+dir)

@@ -10,10 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/switchtap/switchtap/daemon"
-	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/web"
 )
@@ -109,50 +106,13 @@ func TestAccountsOnStore(t *testing.T) {
 // calls and recording export work without stopping it.
 func TestAccountsThroughDaemon(t *testing.T) {
 	dir := t.TempDir()
-	s, err := pcapgen.Lookup("answered")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcap := filepath.Join(dir, "answered.pcap")
-	want, err := s.WriteFile(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "switchtap.yaml")
-	if err := os.WriteFile(cfgPath, []byte("recording:\n  min_free: 0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var errOut bytes.Buffer
-		done <- run(ctx, []string{"run", "--pcap", pcap, "--config", cfgPath, "--data-dir", data,
-			"--web-listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, strings.NewReader(""), &errOut, &errOut)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	sock := filepath.Join(data, "switchtap.sock")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		// Only through the socket: opening the store before the daemon
-		// has would keep it from starting.
-		var out string
-		_, ok := daemon.Dial(sock)
-		if ok {
-			out, _, _ = runIn(t, "", "calls", "--json", "--data-dir", data)
-		}
-		if ok && strings.Count(out, "\n") == len(want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon did not serve its %d records: %q", len(want), out)
-		}
-		time.Sleep(50 * time.Millisecond)
+	data, want := runDaemon(t, dir, "answered", "recording:\n  min_free: 0\n")
+	var out string
+	if !untilServed(data, func() bool {
+		out, _, _ = runIn(t, "", "calls", "--json", "--data-dir", data)
+		return strings.Count(out, "\n") == len(want)
+	}) {
+		t.Fatalf("the daemon did not serve its %d records: %q", len(want), out)
 	}
 	if _, err := storage.Open(data); err == nil {
 		t.Fatal("the store opened beside the running daemon: the commands would not need the socket")

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/switchtap/switchtap/daemon"
-	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/report"
 )
 
@@ -22,33 +17,7 @@ import (
 // socket's peer.
 func TestSampleThroughDaemon(t *testing.T) {
 	dir := t.TempDir()
-	s, err := pcapgen.Lookup("answered")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcap := filepath.Join(dir, "answered.pcap")
-	if _, err := s.WriteFile(pcap); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "switchtap.yaml")
-	if err := os.WriteFile(cfgPath, []byte("recording:\n  min_free: 0\nreceptionists:\n  - name: Ana\n    extensions: ['1001']\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var errOut bytes.Buffer
-		done <- run(ctx, []string{"run", "--pcap", pcap, "--config", cfgPath, "--data-dir", data,
-			"--web-listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, strings.NewReader(""), &errOut, &errOut)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	sock := filepath.Join(data, "switchtap.sock")
+	data, _ := runDaemon(t, dir, "answered", "recording:\n  min_free: 0\nreceptionists:\n  - name: Ana\n    extensions: ['1001']\n")
 	var rec struct {
 		ID        string    `json:"id"`
 		InviteAt  time.Time `json:"invite_at"`
@@ -56,18 +25,12 @@ func TestSampleThroughDaemon(t *testing.T) {
 			File string `json:"file"`
 		} `json:"recording"`
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, ok := daemon.Dial(sock); ok {
-			out, _, _ := runIn(t, "", "calls", "--json", "--data-dir", data)
-			if line := strings.SplitN(out, "\n", 2)[0]; line != "" && json.Unmarshal([]byte(line), &rec) == nil && rec.Recording != nil && rec.Recording.File != "" {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon did not serve a recorded call: %+v", rec)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !untilServed(data, func() bool {
+		out, _, _ := runIn(t, "", "calls", "--json", "--data-dir", data)
+		line := strings.SplitN(out, "\n", 2)[0]
+		return line != "" && json.Unmarshal([]byte(line), &rec) == nil && rec.Recording != nil && rec.Recording.File != ""
+	}) {
+		t.Fatalf("the daemon did not serve a recorded call: %+v", rec)
 	}
 	loc, _ := time.LoadLocation("America/El_Salvador")
 	month := rec.InviteAt.In(loc).Format("2006-01")

@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -23,11 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/switchtap/switchtap/internal/nettest"
 	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/internal/testenv"
+	"github.com/switchtap/switchtap/internal/tmpfs"
 )
 
 const (
@@ -38,27 +36,6 @@ const (
 	// (32 MiB) and its floor (64 MiB) with room to record.
 	tmpfsSize = 256 << 20
 )
-
-// mountTmpfs mounts a tmpfs for the test and unmounts it at the end.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testenv.SkipOrFail(t, "mounting a tmpfs needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "fs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		testenv.SkipOrFail(t, "mount tmpfs: "+err.Error())
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // fill writes zeros until the filesystem is full, as dd from another
 // service would.
@@ -290,7 +267,7 @@ func TestDiskFull(t *testing.T) {
 	// `calls` reads the store on it.
 	t.Run("dd during a live run", func(t *testing.T) {
 		const calls = 150 // 15 s of INVITEs, 30 calls talking at once
-		fs := mountTmpfs(t, tmpfsSize)
+		fs := tmpfs.Mount(t, tmpfsSize)
 		dir := t.TempDir()
 		pcap := filepath.Join(dir, "load.pcap")
 		writeLoad(t, pcap, calls, time.Now().UTC().Truncate(time.Second))

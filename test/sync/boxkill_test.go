@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 )
 
 // TestBoxKilledMidBatch runs the real binary (`switchtap run --pcap
@@ -28,7 +30,7 @@ func TestBoxKilledMidBatch(t *testing.T) {
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	cen := serveCentral(t, centralCfg(db, certFile, keyFile), "127.0.0.1:0")
 	token, err := cen.srv.AddBox(context.Background(), box, "Oficina kill9")
 	if err != nil {

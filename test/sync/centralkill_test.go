@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/switchtap/switchtap/config"
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 )
 
 // TestCentralKilledAfterCommit runs the central server as a real child
@@ -29,7 +31,7 @@ func TestCentralKilledAfterCommit(t *testing.T) {
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	listen := freeAddr(t)
 	cfgFile := filepath.Join(dir, "central.yaml")
 	writeFile(t, cfgFile, centralYAML(db, listen, certFile, keyFile))

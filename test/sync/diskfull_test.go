@@ -2,7 +2,7 @@ package sync_test
 
 import (
 	"context"
-	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,36 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/switchtap/switchtap/internal/pgtest"
-	"github.com/switchtap/switchtap/internal/testenv"
+	"github.com/switchtap/switchtap/internal/testcert"
+	"github.com/switchtap/switchtap/internal/tmpfs"
 )
 
 // tmpfsSize holds badger's preallocated files (48 MiB), its reserve
 // (32 MiB) and its floor (64 MiB) with room to record (as test/diskfull).
 const tmpfsSize = 256 << 20
-
-// mountTmpfs mounts a small tmpfs for the test and unmounts it at its end.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testenv.SkipOrFail(t, "mounting a tmpfs needs root")
-	}
-	dir := filepath.Join(t.TempDir(), "fs")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		testenv.SkipOrFail(t, "mount tmpfs: "+err.Error())
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // fillDisk writes zeros until the filesystem is full, as another service
 // would.
@@ -60,12 +38,12 @@ func fillDisk(t *testing.T, path string) {
 // sides end with the same records and revisions.
 func TestDiskNearlyFullDuringOutage(t *testing.T) {
 	const loadCalls, box = 150, "caja-disco"
-	fs := mountTmpfs(t, tmpfsSize)
+	fs := tmpfs.Mount(t, tmpfsSize)
 	bin := buildBin(t)
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	cfg := centralCfg(db, certFile, keyFile)
 	// Enrol the box, then stop: the outage starts before the box does.
 	listen := freeAddr(t)

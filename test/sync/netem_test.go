@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchtap/switchtap/internal/nettest"
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 	"github.com/switchtap/switchtap/internal/testenv"
 )
 
@@ -262,7 +263,7 @@ func lossyRun(t *testing.T, nsC, nsB string) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile := certForIPs(t, dir, "192.0.2.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("192.0.2.1"))
 	cfgFile := filepath.Join(dir, "central.yaml")
 	writeFile(t, cfgFile, centralYAML(sockDB, "192.0.2.1:8480", certFile, keyFile))
 	token := enrol(t, bin, cfgFile, box)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/uplink"
@@ -68,7 +70,7 @@ func TestCentralDownFor24Hours(t *testing.T) {
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	cfg := centralCfg(db, certFile, keyFile)
 	cen := serveCentral(t, cfg, "127.0.0.1:0")
 	addr := cen.addr

@@ -2,12 +2,14 @@ package sync_test
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/switchtap/switchtap/config"
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 )
 
 // TestPostgresRestartedMidRun restarts PostgreSQL twice (cluster.Restart:
@@ -22,7 +24,7 @@ func TestPostgresRestartedMidRun(t *testing.T) {
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	cfg := centralCfg(db, certFile, keyFile)
 	cfg.RetryAfter = time.Second
 	cen := serveCentral(t, cfg, "127.0.0.1:0")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchtap/switchtap/config"
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 	"github.com/switchtap/switchtap/uplink"
 )
 
@@ -128,7 +129,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 	cluster := pgtest.New(t)
 	db := cluster.DB(t)
 	dir := t.TempDir()
-	certFile, keyFile := certForIPs(t, dir, "127.0.0.1")
+	certFile, keyFile, _ := testcert.Write(t, dir, net.ParseIP("127.0.0.1"))
 	cen := serveCentral(t, centralCfg(db, certFile, keyFile), "127.0.0.1:0")
 	token, err := cen.srv.AddBox(context.Background(), box, "Oficina dup")
 	if err != nil {

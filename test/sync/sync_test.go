@@ -5,19 +5,11 @@ package sync_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -29,43 +21,12 @@ import (
 	"github.com/switchtap/switchtap/daemon"
 	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/internal/pgtest"
+	"github.com/switchtap/switchtap/internal/testcert"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/storage"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// certFor writes a self-signed certificate for 127.0.0.1.
-func certFor(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "central test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
 
 // boxRecords reads a box's store after its daemon stopped: id → record.
 func boxRecords(t *testing.T, dir string) map[string]sip.Call {
@@ -93,7 +54,7 @@ func TestBoxesToCentral(t *testing.T) {
 	const boxes, loadCalls = 3, 600
 	cluster := pgtest.Need(t, pgtest.New(t))
 	dir := t.TempDir()
-	certFile, keyFile := certFor(t, dir)
+	certFile, keyFile, _ := testcert.Write(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := central.New(ctx, central.Config{Database: cluster.DB(t), Listen: "127.0.0.1:0",
