@@ -56,9 +56,15 @@ func vethPair(t *testing.T) (root string, local, peer, vlocal, vpeer netip.Addr,
 	t.Helper()
 	id := os.Getpid() % 100000
 	ns, a, b := fmt.Sprintf("stcap%d", id), fmt.Sprintf("stca%d", id), fmt.Sprintf("stcb%d", id)
+	net24 := freeTestNet(t)
 	base := byte(4 * (id % 30))
-	local, peer = netip.AddrFrom4([4]byte{192, 0, 2, base + 1}), netip.AddrFrom4([4]byte{192, 0, 2, base + 2})
-	vlocal, vpeer = netip.AddrFrom4([4]byte{192, 0, 2, 128 + base + 1}), netip.AddrFrom4([4]byte{192, 0, 2, 128 + base + 2})
+	at := func(host byte) netip.Addr {
+		b := net24.Addr().As4()
+		b[3] = host
+		return netip.AddrFrom4(b)
+	}
+	local, peer = at(base+1), at(base+2)
+	vlocal, vpeer = at(128+base+1), at(128+base+2)
 	t.Cleanup(func() {
 		_ = exec.Command("ip", "link", "del", a).Run()
 		_ = exec.Command("ip", "netns", "del", ns).Run()
@@ -70,6 +76,8 @@ func vethPair(t *testing.T) (root string, local, peer, vlocal, vpeer netip.Addr,
 	run(t, "ip", "link", "set", a, "up")
 	run(t, "ip", "-n", ns, "addr", "add", peer.String()+"/30", "dev", b)
 	run(t, "ip", "-n", ns, "link", "set", b, "up")
+	waitOperUp(t, "", a)
+	waitOperUp(t, ns, b)
 	if out, err := exec.Command("ip", "link", "add", "link", a, "name", a+".7", "type", "vlan", "id", "7").CombinedOutput(); err != nil {
 		t.Logf("no VLAN part: %v %s", err, out)
 		return a, local, peer, vlocal, vpeer, false
@@ -79,7 +87,59 @@ func vethPair(t *testing.T) (root string, local, peer, vlocal, vpeer netip.Addr,
 	run(t, "ip", "-n", ns, "link", "add", "link", b, "name", b+".7", "type", "vlan", "id", "7")
 	run(t, "ip", "-n", ns, "addr", "add", vpeer.String()+"/30", "dev", b+".7")
 	run(t, "ip", "-n", ns, "link", "set", b+".7", "up")
+	waitOperUp(t, "", a+".7")
+	waitOperUp(t, ns, b+".7")
 	return a, local, peer, vlocal, vpeer, true
+}
+
+// freeTestNet returns the documentation /24 (RFC 5737) that no address of
+// the root namespace lies in. This end of the pair is in the root namespace,
+// and a machine may itself be numbered from 192.0.2.0/24 (CI's is, with its
+// gateway at 192.0.2.1): a /30 there would take the machine's own address or
+// its gateway's.
+func freeTestNet(t *testing.T) netip.Prefix {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cand := range []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("192.0.2.0/24")} {
+		free := true
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Overlaps(cand) {
+				free = false
+			}
+		}
+		if free {
+			return cand
+		}
+	}
+	t.Fatalf("both 198.51.100.0/24 and 192.0.2.0/24 are used on this machine: %v", addrs)
+	return netip.Prefix{}
+}
+
+// waitOperUp waits until dev (in namespace ns, or the root one when ns is
+// empty) is operationally up. Until the kernel's link watch has run, up to a
+// second after "ip link set up", the device's queue discards what is sent:
+// on a machine without 802.1Q nothing else delays the first datagrams
+// enough for them to survive.
+func waitOperUp(t *testing.T, ns, dev string) {
+	t.Helper()
+	args := []string{"-o", "link", "show", "dev", dev}
+	if ns != "" {
+		args = append([]string{"-n", ns}, args...)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "state UP") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not up after 5 s: %v %s", dev, err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestLiveCapture(t *testing.T) {
@@ -129,30 +189,42 @@ func TestLiveCapture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := map[string]uint16{}
+	type datagram struct {
+		from, to netip.Addr
+		vlan     uint16
+	}
+	want := map[string]datagram{}
 	for i := range 3 {
-		msg := fmt.Sprintf("OPTIONS sip:%d@%s SIP/2.0\r\n\r\n", i, peer)
-		want[msg] = 0
-		send(local, peer, msg)
+		want[fmt.Sprintf("OPTIONS sip:%d@%s SIP/2.0\r\n\r\n", i, peer)] = datagram{local, peer, 0}
 		if vlan {
-			vmsg := fmt.Sprintf("OPTIONS sip:%d@%s SIP/2.0\r\n\r\n", i, vpeer)
-			want[vmsg] = 7
-			send(vlocal, vpeer, vmsg)
+			want[fmt.Sprintf("OPTIONS sip:%d@%s SIP/2.0\r\n\r\n", i, vpeer)] = datagram{vlocal, vpeer, 7}
 		}
 	}
+	// UDP may be lost before the neighbour is resolved: what is not seen
+	// yet is sent again, as a SIP client retransmits (RFC 3261 §17.1.2.1).
+	sendMissing := func() {
+		for msg, d := range want {
+			send(d.from, d.to, msg)
+		}
+	}
+	sendMissing()
+	resend := time.NewTicker(500 * time.Millisecond)
+	defer resend.Stop()
 	timeout := time.After(10 * time.Second)
 	for len(want) > 0 {
 		select {
+		case <-resend.C:
+			sendMissing()
 		case r := <-results:
 			if r.err != nil {
 				t.Fatalf("ReadFrame: %v", r.err)
 			}
-			vlan, ok := want[r.dg.Payload]
+			d, ok := want[r.dg.Payload]
 			if !ok {
 				continue
 			}
 			delete(want, r.dg.Payload)
-			if r.dg.VLAN != vlan || r.dg.Transport != UDP {
+			if vlan := d.vlan; r.dg.VLAN != vlan || r.dg.Transport != UDP {
 				t.Errorf("%q: vlan %d transport %v, want vlan %d", r.dg.Payload, r.dg.VLAN, r.dg.Transport, vlan)
 			}
 			if r.dg.Time.Before(before.Add(-time.Second)) || r.dg.Time.After(time.Now().Add(time.Second)) {
