@@ -24,11 +24,14 @@ import (
 type Role string
 
 // Roles of the procedure (seed document): the técnico UACT evaluates, the
-// jefe UACT reviews and reads the audit, the admin manages accounts.
+// jefe UACT reviews and reads the audit, the admin manages accounts, and a
+// receptionist sees only their own calls, evaluations and actions (issue
+// 10 §5).
 const (
-	RoleTecnico Role = "tecnico"
-	RoleJefe    Role = "jefe"
-	RoleAdmin   Role = "admin"
+	RoleTecnico       Role = "tecnico"
+	RoleJefe          Role = "jefe"
+	RoleAdmin         Role = "admin"
+	RoleRecepcionista Role = "recepcionista"
 )
 
 // Principal is who makes a request.
@@ -40,6 +43,10 @@ type Principal struct {
 	// MustChange says the password must be changed before anything else
 	// (the first admin's generated password).
 	MustChange bool
+	// Operator is, for RoleRecepcionista, the configured receptionist the
+	// account belongs to: the only calls, evaluations and actions it may
+	// see.
+	Operator string
 }
 
 // Session is a login: Token goes in the cookie and is never stored in the
