@@ -217,8 +217,6 @@ type ResolveRequest struct {
 var (
 	// ErrNoEvaluation: the month has no evaluation of that call.
 	ErrNoEvaluation = errors.New("report: no evaluation of this call")
-	// ErrNotInSample: the call is not (or no longer) in the month's sample.
-	ErrNotInSample = errors.New("report: the call is not in the month's sample")
 	// ErrSubmitted: a submitted evaluation changes only by a revision.
 	ErrSubmitted = errors.New("report: the evaluation is submitted; change it with a revision and a reason")
 	// ErrNotSubmitted: revisions, acknowledgements and disputes need a
