@@ -345,3 +345,43 @@ func TestWriteFailureIsAtomic(t *testing.T) {
 		t.Fatalf("Verify = %+v, %v", rep, err)
 	}
 }
+
+func TestSetOperator(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.addUser(t, "rosa", RoleRecepcionista)
+	for _, tc := range []struct {
+		name     string
+		operator string
+		want     error
+	}{
+		{"tie", "Rosa Peña", nil},
+		{"same again writes nothing", "Rosa Peña", nil},
+		{"control characters", "Rosa\nPeña", ErrName},
+		{"too long", strings.Repeat("a", maxOperatorLen+1), ErrName},
+		{"untie", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := f.s.SetOperator(ctx, admin, "rosa", tc.operator); !errors.Is(err, tc.want) {
+				t.Fatalf("= %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if err := f.s.SetOperator(ctx, admin, "zoe", "Rosa"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown account: %v", err)
+	}
+	if err := f.s.SetOperator(ctx, admin, "rosa", "Rosa Peña"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.s.User(ctx, "rosa")
+	if err != nil || u.Operator != "Rosa Peña" || u.Role != RoleRecepcionista {
+		t.Fatalf("user %+v, %v", u, err)
+	}
+	got := actions(f.entries(t), 1) // after the account's creation
+	if strings.Join(got, " ") != "user_operator user_operator user_operator" {
+		t.Errorf("audit %v: want three operator changes (tie, untie, tie)", got)
+	}
+	if _, err := ParseRole("recepcionista"); err != nil {
+		t.Errorf("ParseRole(recepcionista) = %v", err)
+	}
+}

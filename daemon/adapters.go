@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchtap/switchtap/access"
@@ -44,10 +45,20 @@ func mapStoreErr(err error) error {
 
 // accessAuth gives the web accounts, sessions and the audit log, with
 // access's types and errors mapped onto web's.
-type accessAuth struct{ a *access.Service }
+// accessAuth is web.Auth over the access service; operators are the
+// configured receptionists, the only names a recepcionista account may be
+// tied to.
+type accessAuth struct {
+	a         *access.Service
+	operators []string
+}
 
 func principal(u access.User, via string) web.Principal {
-	return web.Principal{Name: u.Name, Role: web.Role(u.Role), Via: via, MustChange: u.MustChange}
+	p := web.Principal{Name: u.Name, Role: web.Role(u.Role), Via: via, MustChange: u.MustChange}
+	if u.Role == access.RoleRecepcionista {
+		p.Operator = u.Operator
+	}
+	return p
 }
 
 // actor is who acts, for the audit entry: the principal, from the
@@ -115,7 +126,7 @@ func (a accessAuth) Users(ctx context.Context) ([]web.User, error) {
 	}
 	out := make([]web.User, 0, len(us))
 	for _, u := range us {
-		wu := web.User{Name: u.Name, Role: web.Role(u.Role), Disabled: u.Disabled, MustChange: u.MustChange, Created: u.Created}
+		wu := web.User{Name: u.Name, Role: web.Role(u.Role), Disabled: u.Disabled, MustChange: u.MustChange, Created: u.Created, Operator: u.Operator}
 		if !u.LastLogin.IsZero() {
 			t := u.LastLogin
 			wu.LastLogin = &t
@@ -153,6 +164,13 @@ func (a accessAuth) SetRole(ctx context.Context, by web.Principal, name string, 
 
 func (a accessAuth) SetDisabled(ctx context.Context, by web.Principal, name string, disabled bool) error {
 	return mapAccessErr(a.a.SetDisabled(ctx, actor(ctx, by), name, disabled))
+}
+
+func (a accessAuth) SetOperator(ctx context.Context, by web.Principal, name, operator string) error {
+	if operator != "" && !slices.Contains(a.operators, operator) {
+		return fmt.Errorf("%w: %q is not a configured receptionist", web.ErrInvalid, operator)
+	}
+	return mapAccessErr(a.a.SetOperator(ctx, actor(ctx, by), name, operator))
 }
 
 func (a accessAuth) IssueToken(ctx context.Context, by web.Principal, name, label string) (string, error) {

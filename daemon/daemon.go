@@ -229,7 +229,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 
 	ws, err := web.New(web.Config{
 		Calls:        storeCalls{d.store},
-		Auth:         accessAuth{d.acc},
+		Auth:         accessAuth{a: d.acc, operators: operatorNames(cfg)},
 		Status:       st.info,
 		Live:         hub,
 		RecordingDir: cfg.RecordingDir(),

@@ -120,7 +120,11 @@ func (a *fakeAuth) newToken(name string) string {
 }
 
 func (u *fakeUser) principal(via string) Principal {
-	return Principal{Name: u.Name, Role: u.Role, Via: via, MustChange: u.MustChange}
+	p := Principal{Name: u.Name, Role: u.Role, Via: via, MustChange: u.MustChange}
+	if u.Role == RoleRecepcionista {
+		p.Operator = u.Operator
+	}
+	return p
 }
 
 // entries returns a copy of the audit log.
@@ -295,6 +299,10 @@ func (a *fakeAuth) SetRole(_ context.Context, by Principal, name string, role Ro
 
 func (a *fakeAuth) SetDisabled(_ context.Context, by Principal, name string, disabled bool) error {
 	return a.change(by, name, "user_disable", func(u *fakeUser) { u.Disabled = disabled })
+}
+
+func (a *fakeAuth) SetOperator(_ context.Context, by Principal, name, operator string) error {
+	return a.change(by, name, "user_operator", func(u *fakeUser) { u.Operator = operator })
 }
 
 func (a *fakeAuth) IssueToken(_ context.Context, by Principal, name, label string) (string, error) {

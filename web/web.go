@@ -66,6 +66,8 @@ type User struct {
 	Created     time.Time  `json:"created"`
 	LastLogin   *time.Time `json:"last_login"`
 	LockedUntil *time.Time `json:"locked_until"`
+	// Operator is the receptionist of a recepcionista account.
+	Operator string `json:"operator,omitempty"`
 }
 
 // AuditEvent is what a handler asks to be written to the audit log.
@@ -139,6 +141,9 @@ type Auth interface {
 	SetPassword(ctx context.Context, by Principal, name, password string) error
 	SetRole(ctx context.Context, by Principal, name string, role Role) error
 	SetDisabled(ctx context.Context, by Principal, name string, disabled bool) error
+	// SetOperator ties a recepcionista account to a configured
+	// receptionist ("" unties it).
+	SetOperator(ctx context.Context, by Principal, name, operator string) error
 	// IssueToken returns a new API token for name, shown once.
 	IssueToken(ctx context.Context, by Principal, name, label string) (string, error)
 
