@@ -248,6 +248,15 @@ func Parse(b []byte) (Config, error) {
 	return c, nil
 }
 
+// ReceptionistNames returns the configured receptionists' names, in order.
+func (c Config) ReceptionistNames() []string {
+	names := make([]string, 0, len(c.Receptionists))
+	for _, r := range c.Receptionists {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
 // RingPolicy returns the ring policy the configuration names.
 func (c Config) RingPolicy() sip.RingPolicy {
 	return sip.RingPolicy{MaxRings: c.Ring.MaxRings, On: c.Ring.RingOn, Off: c.Ring.RingOff}

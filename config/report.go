@@ -13,6 +13,9 @@ type Report struct {
 	// KeepMonths is how long after a month's report is approved its
 	// sampled recordings stay protected from retention.
 	KeepMonths int `yaml:"keep_months"`
+	// Office names the place the box serves, printed on the month's
+	// report ("Oficina central, San Salvador"); empty prints none.
+	Office string `yaml:"office"`
 }
 
 // Sample configures the month's random sample of calls to evaluate.
@@ -43,6 +46,9 @@ func (r Report) validate() error {
 	}
 	if r.KeepMonths < 1 || r.KeepMonths > 120 {
 		return fmt.Errorf("%w: report.keep_months %d: want 1 to 120", ErrInvalid, r.KeepMonths)
+	}
+	if len(r.Office) > 200 {
+		return fmt.Errorf("%w: report.office: %d bytes, want at most 200", ErrInvalid, len(r.Office))
 	}
 	return nil
 }

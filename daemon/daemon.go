@@ -481,10 +481,4 @@ func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, erro
 	}, log)
 }
 
-func operatorNames(cfg config.Config) []string {
-	names := make([]string, 0, len(cfg.Receptionists))
-	for _, r := range cfg.Receptionists {
-		names = append(names, r.Name)
-	}
-	return names
-}
+func operatorNames(cfg config.Config) []string { return cfg.ReceptionistNames() }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,8 +19,9 @@ import (
 	"github.com/switchtap/switchtap/web"
 )
 
-const userUsage = `user add NAME --role tecnico|jefe|admin | user passwd NAME | user disable NAME | user enable NAME |
-user role NAME --role R | user list [--json] | user token NAME [--label L]`
+const userUsage = `user add NAME --role tecnico|jefe|admin|recepcionista [--operator RECEPTIONIST] | user passwd NAME |
+user disable NAME | user enable NAME | user role NAME --role R | user operator NAME --operator RECEPTIONIST |
+user list [--json] | user token NAME [--label L]`
 
 // cmdUser manages accounts: through the running daemon when it answers on
 // its socket, else on the store directly. Passwords are read from the
@@ -32,7 +34,8 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	sub := args[0]
 	fs := newFlagSet("user "+sub, stderr)
 	cf := addCommonFlags(fs)
-	role := fs.String("role", "", "tecnico, jefe or admin")
+	role := fs.String("role", "", "tecnico, jefe, admin or recepcionista")
+	operator := fs.String("operator", "", "the configured receptionist a recepcionista account belongs to")
 	label := fs.String("label", "", "what the token is for (user token)")
 	asJSON := fs.Bool("json", false, "user list as JSON")
 	pos, err := parseFlags(fs, args[1:])
@@ -55,6 +58,10 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if _, err := access.ParseRole(*role); err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
+		if sub == "add" && (access.Role(*role) == access.RoleRecepcionista) != (*operator != "") {
+			return fmt.Errorf("%w: --operator is required with --role recepcionista, and only with it", errUsage)
+		}
+	case "operator":
 	case "passwd", "disable", "enable", "list", "token":
 	default:
 		return fmt.Errorf("%w: unknown user command %q; %s", errUsage, sub, userUsage)
@@ -62,6 +69,9 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cfg, err := cf.load()
 	if err != nil {
 		return err
+	}
+	if *operator != "" && !slices.Contains(cfg.ReceptionistNames(), *operator) {
+		return fmt.Errorf("%w: --operator %q is not one of the configured receptionists %q", errUsage, *operator, cfg.ReceptionistNames())
 	}
 	var password string
 	if sub == "add" || sub == "passwd" {
@@ -80,13 +90,18 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer l.Close()
 	if l.client != nil {
-		return userViaDaemon(ctx, l, sub, name, *role, *label, password, *asJSON, stdout)
+		return userViaDaemon(ctx, l, sub, name, *role, *operator, *label, password, *asJSON, stdout)
 	}
 	by := localActor()
 	a := l.access
 	switch sub {
 	case "add":
 		err = a.AddUser(ctx, by, name, access.Role(*role), password)
+		if err == nil && *operator != "" {
+			err = a.SetOperator(ctx, by, name, *operator)
+		}
+	case "operator":
+		err = a.SetOperator(ctx, by, name, *operator)
 	case "passwd":
 		err = a.SetPassword(ctx, by, name, password, false)
 	case "disable", "enable":
@@ -103,7 +118,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if us, err = a.Users(ctx); err == nil {
 			ws := make([]web.User, 0, len(us))
 			for _, u := range us {
-				wu := web.User{Name: u.Name, Role: web.Role(u.Role), Disabled: u.Disabled, MustChange: u.MustChange, Created: u.Created}
+				wu := web.User{Name: u.Name, Role: web.Role(u.Role), Disabled: u.Disabled, MustChange: u.MustChange, Created: u.Created, Operator: u.Operator}
 				if !u.LastLogin.IsZero() {
 					t := u.LastLogin
 					wu.LastLogin = &t
@@ -116,13 +131,19 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return wrapLocal("user "+sub, err)
 }
 
-func userViaDaemon(ctx context.Context, l *local, sub, name, role, label, password string, asJSON bool, stdout io.Writer) error {
+func userViaDaemon(ctx context.Context, l *local, sub, name, role, operator, label, password string, asJSON bool, stdout io.Writer) error {
 	c := l.client
 	path := "/api/v1/users/" + url.PathEscape(name)
 	var err error
 	switch sub {
 	case "add":
-		err = c.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "role": role, "password": password}, nil)
+		body := map[string]string{"name": name, "role": role, "password": password}
+		if operator != "" {
+			body["operator"] = operator
+		}
+		err = c.Do(ctx, "POST", "/api/v1/users", body, nil)
+	case "operator":
+		err = c.Do(ctx, "PATCH", path, map[string]any{"operator": operator}, nil)
 	case "passwd":
 		err = c.Do(ctx, "PATCH", path, map[string]any{"password": password}, nil)
 	case "disable", "enable":
@@ -150,7 +171,7 @@ func printUsers(w io.Writer, us []web.User, asJSON bool) error {
 		return writeJSONLines(w, us)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tLAST LOGIN (UTC)")
+	fmt.Fprintln(tw, "NAME\tROLE\tRECEPTIONIST\tSTATE\tLAST LOGIN (UTC)")
 	for _, u := range us {
 		state := "active"
 		switch {
@@ -163,7 +184,11 @@ func printUsers(w io.Writer, us []web.User, asJSON bool) error {
 		if u.LastLogin != nil {
 			last = u.LastLogin.UTC().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, state, last)
+		op := u.Operator
+		if op == "" {
+			op = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, op, state, last)
 	}
 	return tw.Flush()
 }
