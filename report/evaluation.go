@@ -167,6 +167,9 @@ type Evaluation struct {
 	UpdatedBy string     `json:"updated_by"`
 	// Ack is the receptionist's acknowledgement or dispute, nil before.
 	Ack *Ack `json:"ack"`
+	// AckHistory keeps the acknowledgements of earlier revisions, which a
+	// new revision superseded, oldest first.
+	AckHistory []Ack `json:"ack_history,omitempty"`
 }
 
 // DraftRequest saves a draft's answers as typed. Answers may be partial:

@@ -79,8 +79,9 @@ type Due struct {
 	Month string      `json:"month"`
 	State ReviewState `json:"state"`
 	DueAt time.Time   `json:"due_at"`
-	// Overdue: the report was not submitted by DueAt (a report submitted
-	// late stays marked, with SubmittedLate).
+	// Overdue: DueAt has passed and the report was never submitted. Once
+	// submitted it is no longer overdue; SubmittedLate says the first
+	// submission came at or after DueAt.
 	Overdue       bool       `json:"overdue"`
 	SubmittedAt   *time.Time `json:"submitted_at,omitempty"`
 	SubmittedLate bool       `json:"submitted_late"`

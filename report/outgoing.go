@@ -1,0 +1,163 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/switchtap/switchtap/sip"
+)
+
+// FailureUnknown keys OutgoingPart.Failures for a leg that ended with
+// neither an end detail nor an end reason (a corrupt record).
+const FailureUnknown = "unknown"
+
+// outLeg is what Outgoing keeps of an outbound record between its two
+// passes.
+type outLeg struct {
+	id       string
+	callID   string
+	answered bool
+	failure  string
+	audio    outAudio
+	recorded bool
+}
+
+// outAudio is what the recorder's per-direction packet counts say of an
+// answered leg.
+type outAudio int
+
+const (
+	// audioUnknown: no counts (no recording, or one rebuilt after a crash
+	// whose packets are unknown).
+	audioUnknown outAudio = iota
+	audioBoth
+	audioOneWay
+	audioNone
+)
+
+// Outgoing computes lineamiento 6a's section of the month's report ("en
+// las llamadas salientes mensualmente se verificaría el buen
+// funcionamiento del sistema") from the calls whose invite_at falls in the
+// month ("YYYY-MM" in opts.Location).
+//
+// The calls are the same set as Figures' outbound.made: outbound legs of
+// the month, without the legs a transfer created or consulted (see
+// MonthFigures). Each call not answered counts once in Failures under its
+// end detail — the final status code ("486", "603"), "cancel" or "487"
+// for a call the receptionist gave up while ringing, "timeout",
+// "shutdown" — or its end reason when it has no detail (a leg still open
+// is "unknown"), so Made = Answered + Σ Failures. A redirect (3xx) is
+// keyed by its code too.
+//
+// Audio is judged on answered calls from the recording's per-direction
+// packet counts: none in either direction is NoAudio, none in exactly one
+// is OneWayAudio. A call without those counts (no recording, or one
+// rebuilt after a crash) is judged neither. NotRecorded counts the
+// answered calls without a WAV (figures' "recorded" is the rest),
+// whatever the reason (recording off, encrypted, codec, disk floor).
+func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOptions) (*OutgoingPart, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	from, to, err := MonthRange(month, opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	// The exclusions are Figures' own (figures.go): a derived leg
+	// (transferred_from or replaces_call_id) and a leg a transfer names
+	// (target_call_id, or the consultation leg its Refer-To Replaces
+	// names), learnt over the month and lookBehind before it.
+	var legs []outLeg
+	partOf := map[string]bool{}
+	err = calls.Calls(ctx, from.Add(-lookBehind), to, func(c sip.Call) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if t := c.Transfer; t != nil {
+			if t.ReplacesCallID != "" {
+				partOf[t.ReplacesCallID] = true
+			}
+			if t.TargetCallID != "" {
+				partOf[t.TargetCallID] = true
+			}
+		}
+		inMonth := !c.InviteAt.Before(from) && c.InviteAt.Before(to)
+		derived := c.TransferredFrom != "" || c.ReplacesCallID != ""
+		if inMonth && !derived && c.Direction == sip.DirectionOutbound {
+			legs = append(legs, newOutLeg(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outgoing %s: read calls: %w", month, err)
+	}
+	p := &OutgoingPart{Failures: map[string]int{}, NoAudioIDs: []string{}, OneWayAudioIDs: []string{}}
+	for _, l := range legs {
+		if partOf[l.callID] {
+			continue
+		}
+		p.Made++
+		if !l.answered {
+			p.Failures[l.failure]++
+			continue
+		}
+		p.Answered++
+		if !l.recorded {
+			p.NotRecorded++
+		}
+		switch l.audio {
+		case audioNone:
+			p.NoAudio++
+			p.NoAudioIDs = append(p.NoAudioIDs, l.id)
+		case audioOneWay:
+			p.OneWayAudio++
+			p.OneWayAudioIDs = append(p.OneWayAudioIDs, l.id)
+		}
+	}
+	slices.Sort(p.NoAudioIDs)
+	slices.Sort(p.OneWayAudioIDs)
+	return p, nil
+}
+
+func newOutLeg(c sip.Call) outLeg {
+	l := outLeg{id: c.ID, callID: c.CallID, answered: c.AnsweredAt != nil}
+	if !l.answered {
+		l.failure = failureKey(c)
+		return l
+	}
+	if r := c.Recording; r != nil {
+		l.recorded = r.File != ""
+		l.audio = audioOf(r)
+	}
+	return l
+}
+
+// failureKey is the key of an unanswered leg in OutgoingPart.Failures.
+func failureKey(c sip.Call) string {
+	switch {
+	case c.EndDetail != "":
+		return c.EndDetail
+	case c.EndReason != "":
+		return string(c.EndReason)
+	}
+	return FailureUnknown
+}
+
+// audioOf reads the recorder's per-direction packet counts. The recorder
+// sets both directions of every answered leg it followed; a recording
+// rebuilt after a crash has neither (its packets are unknown).
+func audioOf(r *sip.Recording) outAudio {
+	if r.Caller == nil || r.Callee == nil {
+		return audioUnknown
+	}
+	caller, callee := r.Caller.Packets > 0, r.Callee.Packets > 0
+	switch {
+	case caller && callee:
+		return audioBoth
+	case caller || callee:
+		return audioOneWay
+	}
+	return audioNone
+}
