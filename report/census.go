@@ -44,7 +44,8 @@ func InmediatezCensus(ctx context.Context, calls Calls, month string, maxRings i
 	// look-behind too, the Call-IDs a transfer consulted or created.
 	var legs []figLeg
 	partOf := map[string]bool{}
-	err = calls.Calls(ctx, from.Add(-lookBehind), to, func(c sip.Call) error {
+	wfrom, wto := walkRange(from, to)
+	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -368,8 +368,8 @@ func TestFiguresErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, to, _ := MonthRange("2026-03", loc)
-	if len(s.asked) != 1 || !s.asked[0][0].Equal(from.Add(-lookBehind)) || !s.asked[0][1].Equal(to) {
-		t.Errorf("asked %v, want [%v, %v)", s.asked, from.Add(-lookBehind), to)
+	if len(s.asked) != 1 || !s.asked[0][0].Equal(from.Add(-lookBehind)) || !s.asked[0][1].Equal(to.Add(lookAhead)) {
+		t.Errorf("asked %v, want [%v, %v)", s.asked, from.Add(-lookBehind), to.Add(lookAhead))
 	}
 }
 

@@ -71,7 +71,8 @@ func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOption
 	// names), learnt over the month and lookBehind before it.
 	var legs []outLeg
 	partOf := map[string]bool{}
-	err = calls.Calls(ctx, from.Add(-lookBehind), to, func(c sip.Call) error {
+	wfrom, wto := walkRange(from, to)
+	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -233,7 +233,7 @@ func TestOutgoingErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, to, _ := MonthRange("2026-03", loc)
-	if len(calls.asked) != 1 || !calls.asked[0][0].Equal(from.Add(-lookBehind)) || !calls.asked[0][1].Equal(to) {
+	if len(calls.asked) != 1 || !calls.asked[0][0].Equal(from.Add(-lookBehind)) || !calls.asked[0][1].Equal(to.Add(lookAhead)) {
 		t.Errorf("asked %v", calls.asked)
 	}
 }

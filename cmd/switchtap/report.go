@@ -59,7 +59,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		f = &report.MonthFigures{}
 		err = l.client.Do(ctx, "GET", "/api/v1/months/"+url.PathEscape(*month)+"/figures", nil, f)
 	} else {
-		f, err = report.Figures(ctx, l.store, *month, report.FiguresOptions{Location: loc, Receptionists: names})
+		f, err = report.Figures(ctx, l.store, *month, report.FiguresOptions{Location: loc, Receptionists: names, ShortAbandon: cfg.Report.ShortAbandon})
 	}
 	if err != nil {
 		return fmt.Errorf("figures of %s: %w", *month, err)
