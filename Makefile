@@ -23,7 +23,7 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./uplink/ ./central/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./export/ ./uplink/ ./central/
 
 # Each fuzz target for FUZZTIME; new crashers land in testdata/fuzz/.
 fuzz:
@@ -49,6 +49,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./report/
 	$(GO) test -run '^$$' -fuzz '^FuzzMonthRange$$' -fuzztime $(FUZZTIME) ./report/
 	$(GO) test -run '^$$' -fuzz '^FuzzFigures$$' -fuzztime $(FUZZTIME) ./report/
+	$(GO) test -run '^$$' -fuzz '^FuzzSaveDraftAnswers$$' -fuzztime $(FUZZTIME) ./report/
+	$(GO) test -run '^$$' -fuzz '^FuzzActionRequest$$' -fuzztime $(FUZZTIME) ./report/
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./export/
+	$(GO) test -run '^$$' -fuzz '^FuzzPDF$$' -fuzztime $(FUZZTIME) ./export/
+	$(GO) test -run '^$$' -fuzz '^FuzzProcedureBodies$$' -fuzztime $(FUZZTIME) ./web/
+	$(GO) test -run '^$$' -fuzz '^FuzzPostedAnswers$$' -fuzztime $(FUZZTIME) ./web/
 
 # Static binaries for the board and the usual servers.
 cross:

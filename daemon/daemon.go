@@ -227,6 +227,14 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	}
 	m.SetSnapshot(st.snapshot)
 
+	// The tap's own health, day by day, for the month's report (issue 10
+	// §6), and ETAPA 2 of the procedure over the store.
+	health := newHealthLog(d.store.KV(HealthBucket), tapHealthCounters(d.tap), loc, o.Now, log.With("component", "health"))
+	proc, err := newProcedure(d.store, cfg, loc, o.Now, health, log.With("component", "report"))
+	if err != nil {
+		return nil, err
+	}
+
 	ws, err := web.New(web.Config{
 		Calls:        storeCalls{d.store},
 		Auth:         accessAuth{a: d.acc, operators: operatorNames(cfg)},
@@ -237,7 +245,11 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Ring:         cfg.RingPolicy(),
 		Operators:    operatorNames(cfg),
 		Figures:      newFigures(d.store, cfg, loc, o.Now),
-		Sample:       newSampler(d.store, cfg, loc, o.Now, log),
+		Sample:       proc.sampler,
+		Evaluations:  proc.evals,
+		Review:       proc.review,
+		Documents:    proc,
+		Exports:      exporter{},
 		Secure:       cfg.Web.TLSCert != "",
 		Version:      o.Version,
 		Now:          o.Now,
@@ -297,6 +309,10 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	d.sup.Add("status lamp", Back, &panelWatch{st: st, driver: driver, button: button, hub: hub, lamp: lamp})
 	d.sup.Add("store maintenance", Back, d.store)
 	d.sup.Add("aggregates", Back, aggs)
+	// Its last beat reads the capture's final counters; the store is still
+	// open then.
+	d.sup.Add("health log", Back, health)
+	d.sup.Add("sample retention", Back, &keepRelease{p: proc, keep: d.store, every: time.Hour, log: log.With("component", "report")})
 	// A full disk is a fault with a metric, not a crash (issue 9 §1).
 	if err := d.watchDisk(reg, log.With("component", "disk")); err != nil {
 		return nil, err

@@ -58,11 +58,18 @@ func ServiceLevelChart(f *MonthFigures) Chart {
 	}
 	slices.Sort(days)
 	for _, k := range days {
-		d := f.ByDay[k]
-		c.Labels = append(c.Labels, strings.TrimLeft(k[len(k)-2:], "0"))
+		// The day of the month; figures decoded from elsewhere (the
+		// central server, a file) may carry any key, or a null day.
+		label := k
+		if len(k) >= 2 {
+			label = strings.TrimLeft(k[len(k)-2:], "0")
+		}
+		c.Labels = append(c.Labels, label)
 		v := math.NaN()
-		if sl, ok := d.ServiceLevel(); ok {
-			v = sl
+		if d := f.ByDay[k]; d != nil {
+			if sl, ok := d.ServiceLevel(); ok {
+				v = sl
+			}
 		}
 		s.Values = append(s.Values, v)
 	}

@@ -168,3 +168,17 @@ func TestNiceMax(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceLevelChartOddDays: figures decoded from elsewhere may have a
+// null day or a key that is not a date; the chart draws them as gaps
+// instead of panicking (found by export's fuzzer).
+func TestServiceLevelChartOddDays(t *testing.T) {
+	f := &MonthFigures{ByDay: map[string]*Slot{"": nil, "7": {Offered: 2, Answered: 1, WithinLimit: 1}, "2026-03-05": nil}}
+	c := ServiceLevelChart(f)
+	if len(c.Labels) != 3 || len(c.Series[0].Values) != 3 {
+		t.Fatalf("labels %q values %v", c.Labels, c.Series[0].Values)
+	}
+	if c.Labels[2] != "7" || !math.IsNaN(c.Series[0].Values[0]) || c.Series[0].Values[2] != 50 {
+		t.Errorf("labels %q values %v", c.Labels, c.Series[0].Values)
+	}
+}

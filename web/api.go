@@ -33,25 +33,30 @@ func newAPI(s *Server) *api {
 
 // apiRoutes registers /api/v1. Who may call what (web-shared rules): every
 // logged-in role reads calls, recordings, live and status and changes its
-// own password; jefe and admin read the audit; admin manages users.
+// own password (a receptionist only their own calls and live calls); the
+// office roles read the figures and the sample; jefe and admin read the
+// audit; admin manages users; the procedure's routes follow procRules.
 func (s *Server) apiRoutes(mux *http.ServeMux) { newAPI(s).routes(mux) }
 
 func (a *api) routes(mux *http.ServeMux) {
 	s := a.s
 	all := func(h http.HandlerFunc) http.Handler { return s.need(h, everyone...) }
+	// mine: a receptionist too, on their own data only.
+	mine := func(h http.HandlerFunc) http.Handler { return s.need(h, withReceptionist...) }
 	mux.HandleFunc("POST /api/v1/login", s.handleLogin)
-	mux.Handle("POST /api/v1/logout", all(s.handleLogout))
-	mux.Handle("GET /api/v1/me", all(s.handleMe))
-	mux.Handle("POST /api/v1/account/password", all(s.handlePassword))
+	mux.Handle("POST /api/v1/logout", mine(s.handleLogout))
+	mux.Handle("GET /api/v1/me", mine(s.handleMe))
+	mux.Handle("POST /api/v1/account/password", mine(s.handlePassword))
 
-	mux.Handle("GET /api/v1/calls", all(s.handleCalls))
-	mux.Handle("GET /api/v1/calls/{id}", all(s.handleCall))
-	mux.Handle("GET /api/v1/calls/{id}/recording", all(a.handleRecording))
-	mux.Handle("GET /api/v1/calls/{id}/peaks", all(a.handlePeaks))
-	mux.Handle("GET /api/v1/live", all(a.handleLive))
-	mux.Handle("GET /api/v1/status", all(s.handleStatus))
+	mux.Handle("GET /api/v1/calls", mine(s.handleCalls))
+	mux.Handle("GET /api/v1/calls/{id}", mine(s.handleCall))
+	mux.Handle("GET /api/v1/calls/{id}/recording", mine(a.handleRecording))
+	mux.Handle("GET /api/v1/calls/{id}/peaks", mine(a.handlePeaks))
+	mux.Handle("GET /api/v1/live", mine(a.handleLive))
+	mux.Handle("GET /api/v1/status", mine(s.handleStatus))
 	mux.Handle("GET /api/v1/months/{month}/figures", all(s.handleMonthFigures))
 	a.sampleRoutes(mux)
+	a.procedureRoutes(mux)
 
 	mux.Handle("GET /api/v1/audit", s.need(s.handleAudit, RoleJefe, RoleAdmin))
 
@@ -185,6 +190,8 @@ func (s *Server) errorResponse(w http.ResponseWriter, err error) (int, errorBody
 		return http.StatusBadRequest, errorBody{Error: detail(err, ErrInvalid, "solicitud inválida")}
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, errorBody{Error: "no encontrado"}
+	case errors.Is(err, errConflict):
+		return http.StatusConflict, errorBody{Error: detail(err, errConflict, "no es posible en el estado actual")}
 	case errors.Is(err, ErrExists):
 		return http.StatusConflict, errorBody{Error: "ya existe"}
 	case errors.Is(err, errAuditUnavailable):

@@ -21,4 +21,8 @@ var (
 	errAuditUnavailable = errors.New("auditoría no disponible")
 	// errNoRecording is a call without a WAV (404, with not_recordable).
 	errNoRecording = errors.New("la llamada no tiene grabación")
+	// errConflict is a step of the month's procedure that the state of
+	// the evaluation or the report does not allow (a submitted evaluation
+	// saved as a draft, a report approved twice…): 409, with the fact.
+	errConflict = errors.New("conflicto")
 )

@@ -27,7 +27,8 @@ func (a *api) handleLive(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if err := writeSSE(w, "snapshot", s.cfg.Live.Snapshot()); err != nil {
+	p, _ := principalFrom(r.Context())
+	if err := writeSSE(w, "snapshot", liveSnapshotFor(p, s.cfg.Live.Snapshot())); err != nil {
 		return
 	}
 	if err := rc.Flush(); err != nil {
@@ -46,6 +47,8 @@ func (a *api) handleLive(w http.ResponseWriter, r *http.Request) {
 			}
 			if ev.Kind == LiveKindLamp {
 				err = writeSSE(w, ev.Kind, ev.Lamp)
+			} else if !liveVisible(p, &ev.Call) {
+				continue
 			} else {
 				err = writeSSE(w, ev.Kind, ev.Call)
 			}
@@ -72,4 +75,25 @@ func writeSSE(w io.Writer, event string, v any) error {
 		return fmt.Errorf("write %s event: %w", event, err)
 	}
 	return nil
+}
+
+// liveVisible reports whether p may see a live call: a receptionist sees
+// only their own (the lamp and the alarm are everyone's).
+func liveVisible(p Principal, c *LiveCall) bool {
+	return !seesOnlyOwnCalls(p) || mine(p, c.Operator)
+}
+
+// liveSnapshotFor returns snap with only the calls p may see.
+func liveSnapshotFor(p Principal, snap LiveSnapshot) LiveSnapshot {
+	if !seesOnlyOwnCalls(p) {
+		return snap
+	}
+	own := make([]LiveCall, 0, len(snap.Ringing))
+	for _, c := range snap.Ringing {
+		if liveVisible(p, &c) {
+			own = append(own, c)
+		}
+	}
+	snap.Ringing = own
+	return snap
 }

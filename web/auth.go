@@ -76,8 +76,15 @@ func allowed(p Principal, roles ...Role) bool {
 	return false
 }
 
-// everyone is every role that may log in.
+// everyone is the three office roles: every route of the office's work.
 var everyone = []Role{RoleTecnico, RoleJefe, RoleAdmin}
+
+// withReceptionist is everyone and the receptionists, for the routes a
+// receptionist may use too: their own account, their own calls (the
+// handlers filter them, see callFilter.restrict and callVisible), the live
+// page filtered likewise, and the status. Figures, samples, the audit log
+// and the accounts are not theirs.
+var withReceptionist = []Role{RoleTecnico, RoleJefe, RoleAdmin, RoleRecepcionista}
 
 // remoteAddr is the client's address for the audit log: the host of
 // r.RemoteAddr (no proxy header is trusted: the daemon is served directly),

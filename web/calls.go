@@ -47,6 +47,37 @@ type callFilter struct {
 	Transferred *bool
 	Page        int
 	PerPage     int
+	// ownOnly keeps only the calls of receptionist own (none when own is
+	// ""): the filter of a recepcionista account, set by restrict.
+	ownOnly bool
+	own     string
+}
+
+// restrict limits f to what p may see: a receptionist sees only their own
+// calls (those whose operator is the account's receptionist), whatever the
+// query asks; every other principal everything.
+func (f *callFilter) restrict(p Principal) {
+	if seesOnlyOwnCalls(p) {
+		f.ownOnly, f.own = true, p.Operator
+	}
+}
+
+// seesOnlyOwnCalls reports whether p is a receptionist, limited to their
+// own calls (the local socket is an admin peer, never one).
+func seesOnlyOwnCalls(p Principal) bool { return p.Role == RoleRecepcionista && p.Via != "socket" }
+
+// callVisible reports whether p may see call c: another receptionist's
+// call does not exist for a receptionist (404, never 403, so ids do not
+// leak). The legs linked to one's own call (a transfer's) come with it.
+func callVisible(p Principal, c *sip.Call) bool {
+	return !seesOnlyOwnCalls(p) || mine(p, c.Operator)
+}
+
+// callVisibleCtx applies callVisible to the principal of ctx, when the
+// request has one (the handlers' callers always do).
+func callVisibleCtx(ctx context.Context, c *sip.Call) bool {
+	p, ok := principalFrom(ctx)
+	return !ok || callVisible(p, c)
 }
 
 // parseCallFilter reads a filter from a query (from, to as YYYY-MM-DD in
@@ -180,6 +211,9 @@ func (f callFilter) window(now time.Time, loc *time.Location) (time.Time, time.T
 
 // match reports whether c passes the filter's fields (not the dates).
 func (f callFilter) match(c *sip.Call) bool {
+	if f.ownOnly && (f.own == "" || c.Operator != f.own) {
+		return false
+	}
 	if f.Operator != "" && c.Operator != f.Operator {
 		return false
 	}
@@ -319,6 +353,9 @@ func (s *Server) callDetail(ctx context.Context, id string) (CallDetail, error) 
 	if err != nil {
 		return CallDetail{}, fmt.Errorf("call %q: %w", clip(id), err)
 	}
+	if !callVisibleCtx(ctx, &c) {
+		return CallDetail{}, fmt.Errorf("call %q: %w", clip(id), ErrNotFound)
+	}
 	msgs, err := s.messages(ctx, id)
 	if err != nil {
 		return CallDetail{}, err
@@ -387,6 +424,8 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	p, _ := principalFrom(r.Context())
+	f.restrict(p)
 	switch q.Get("format") {
 	case "", "json":
 	case "csv":

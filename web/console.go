@@ -51,12 +51,14 @@ type page struct {
 	Limited  bool
 	CanAudit bool
 	CanUsers bool
-	Scripts  []string
-	Flash    string
-	Error    string
-	Version  string
-	Zone     string
-	Body     any
+	// Nav says which of the procedure's pages the menu offers.
+	Nav     procedureNav
+	Scripts []string
+	Flash   string
+	Error   string
+	Version string
+	Zone    string
+	Body    any
 }
 
 // consoleRoutes registers the console's pages. A template that does not
@@ -81,18 +83,30 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", c.loginSubmit)
 	mux.HandleFunc("POST /logout", c.logout)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// A receptionist's home is their own page; En vivo is the office's.
+		if p, ok := principalFrom(r.Context()); ok && p.Role == RoleRecepcionista {
+			http.Redirect(w, r, "/mias", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/envivo", http.StatusSeeOther)
 	})
-	mux.Handle("GET /cuenta", c.page(c.account, true, everyone...))
-	mux.Handle("POST /cuenta/clave", c.page(c.changePassword, true, everyone...))
+	mux.Handle("GET /cuenta", c.page(c.account, true, withReceptionist...))
+	mux.Handle("POST /cuenta/clave", c.page(c.changePassword, true, withReceptionist...))
 
 	mux.Handle("GET /envivo", all(c.live))
 	mux.Handle("GET /envivo/resumen", all(c.liveSummary))
-	mux.Handle("GET /llamadas", all(c.calls))
-	mux.Handle("GET /llamadas/{id}", all(c.detail))
+	// The list filters a receptionist to their own calls (restrict).
+	mux.Handle("GET /llamadas", c.page(c.calls, false, withReceptionist...))
+	// The detail filters a receptionist to their own calls (callDetail).
+	mux.Handle("GET /llamadas/{id}", c.page(c.detail, false, withReceptionist...))
 	mux.Handle("GET /estado", all(c.status))
 	c.monthRoutes(mux)
 	c.sampleRoutes(mux)
+	c.evalRoutes(mux)
+	c.reportRoutes(mux)
+	c.actionRoutes(mux)
+	c.calendarRoutes(mux)
+	c.mineRoutes(mux)
 
 	mux.Handle("GET /auditoria", c.page(c.audit, false, RoleJefe, RoleAdmin))
 
@@ -204,6 +218,7 @@ func (c *console) newPage(p *Principal, title, section string, body any) page {
 		pg.Limited = p.MustChange
 		pg.CanAudit = allowed(*p, RoleJefe, RoleAdmin)
 		pg.CanUsers = allowed(*p, RoleAdmin)
+		pg.Nav = c.procedureNav(*p)
 	}
 	return pg
 }

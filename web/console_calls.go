@@ -91,6 +91,8 @@ func (c *console) calls(w http.ResponseWriter, r *http.Request, p Principal) {
 	var calls []sip.Call
 	total := 0
 	if err == nil {
+		// A receptionist sees only their own calls, whatever the filter.
+		f.restrict(p)
 		calls, total, err = c.s.queryCalls(r.Context(), f)
 	}
 	switch {

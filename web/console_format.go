@@ -244,6 +244,8 @@ func roleLabel(r Role) string {
 		return "Jefe UACT"
 	case RoleAdmin:
 		return "Administrador"
+	case RoleRecepcionista:
+		return "Recepcionista"
 	}
 	return string(r)
 }

@@ -355,3 +355,37 @@ func TestConsoleAudit(t *testing.T) {
 		t.Fatalf("bad range: %d", w.Code)
 	}
 }
+
+// TestConsoleUsersRecepcionista: a recepcionista account is tied to a
+// configured receptionist when it is made and when its role changes; the
+// receptionist is refused without one, with an unknown one, and on another
+// role, and leaves with the role.
+func TestConsoleUsersRecepcionista(t *testing.T) {
+	e := newTestEnv(t)
+	post := func(path string, v url.Values) *httptest.ResponseRecorder {
+		return e.do("POST", path, strings.NewReader(v.Encode()), e.as("admin"), formBody)
+	}
+	op := e.srv.cfg.Operators[0]
+	for _, bad := range []url.Values{
+		{"name": {"rosa"}, "role": {"recepcionista"}, "password": {"clave larga"}},
+		{"name": {"rosa"}, "role": {"recepcionista"}, "operator": {"nadie"}, "password": {"clave larga"}},
+	} {
+		if w := post("/usuarios", bad); w.Code != http.StatusBadRequest || e.auth.users["rosa"] != nil {
+			t.Fatalf("%v: %d, user %v", bad, w.Code, e.auth.users["rosa"])
+		}
+	}
+	w := post("/usuarios", url.Values{"name": {"rosa"}, "role": {"recepcionista"}, "operator": {op}, "password": {"clave larga"}})
+	if w.Code != http.StatusSeeOther || e.auth.users["rosa"] == nil || e.auth.users["rosa"].Operator != op {
+		t.Fatalf("add recepcionista: %d %+v", w.Code, e.auth.users["rosa"])
+	}
+	page := e.do("GET", "/usuarios", nil, e.as("admin")).Body.String()
+	if !strings.Contains(page, "Recepcionista · "+op) || !strings.Contains(page, `id="nu-operator"`) {
+		t.Error("the list does not show the account's receptionist, or the form has no receptionist choice")
+	}
+	if w := post("/usuarios/rosa/rol", url.Values{"role": {"tecnico"}}); w.Code != http.StatusSeeOther || e.auth.users["rosa"].Operator != "" {
+		t.Fatalf("to tecnico: %d, operator %q kept", w.Code, e.auth.users["rosa"].Operator)
+	}
+	if w := post("/usuarios/rosa/rol", url.Values{"role": {"recepcionista"}}); w.Code != http.StatusBadRequest || e.auth.users["rosa"].Role != RoleTecnico {
+		t.Fatalf("back without a receptionist: %d, role %s", w.Code, e.auth.users["rosa"].Role)
+	}
+}

@@ -68,13 +68,15 @@ func (c *console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // afterLogin is where a login goes: the account page when the password
-// must change, else next, else En vivo.
+// must change, else next, else En vivo (a receptionist's own evaluations).
 func afterLogin(p Principal, next string) string {
 	switch {
 	case p.MustChange:
 		return "/cuenta"
 	case next != "":
 		return next
+	case p.Role == RoleRecepcionista:
+		return "/mias"
 	}
 	return "/envivo"
 }

@@ -27,7 +27,10 @@ type shownToken struct{ User, Value string }
 type usersBody struct {
 	Users []userRow
 	Roles []option
-	Token *shownToken
+	// Operators are the configured receptionists a recepcionista account
+	// can be tied to.
+	Operators []string
+	Token     *shownToken
 }
 
 // userFlash are the messages after a change, by the code in ?hecho=
@@ -60,8 +63,8 @@ func (c *console) renderUsers(w http.ResponseWriter, r *http.Request, p Principa
 		c.fail(w, r, &p, fmt.Errorf("list users: %w", err))
 		return
 	}
-	b := usersBody{Token: tok}
-	for _, role := range everyone {
+	b := usersBody{Token: tok, Operators: c.s.cfg.Operators}
+	for _, role := range accountRoles {
 		b.Roles = append(b.Roles, option{Value: string(role), Label: roleLabel(role)})
 	}
 	now := c.s.now()
@@ -115,9 +118,12 @@ func readForm(r *http.Request) error {
 	return nil
 }
 
+// accountRoles are the roles an account can be given.
+var accountRoles = []Role{RoleTecnico, RoleJefe, RoleAdmin, RoleRecepcionista}
+
 // parseRole reads a role value of the forms.
 func parseRole(v string) (Role, error) {
-	for _, r := range everyone {
+	for _, r := range accountRoles {
 		if string(r) == v {
 			return r, nil
 		}
@@ -139,7 +145,17 @@ func (c *console) addUser(w http.ResponseWriter, r *http.Request, p Principal) {
 		if name == "" || pw == "" {
 			return fmt.Errorf("%w: faltan el nombre o la contraseña", ErrInvalid)
 		}
-		return c.s.cfg.Auth.AddUser(r.Context(), p, name, role, pw)
+		operator := formOperator(r, role)
+		if err := c.s.checkOperator(role, operator); err != nil {
+			return err
+		}
+		if err := c.s.cfg.Auth.AddUser(r.Context(), p, name, role, pw); err != nil {
+			return err
+		}
+		if operator == "" {
+			return nil
+		}
+		return c.s.cfg.Auth.SetOperator(r.Context(), p, name, operator)
 	})
 }
 
@@ -153,8 +169,27 @@ func (c *console) setRole(w http.ResponseWriter, r *http.Request, p Principal) {
 		if err != nil {
 			return err
 		}
-		return c.s.cfg.Auth.SetRole(r.Context(), p, r.PathValue("name"), role)
+		// The receptionist follows the role: required for a recepcionista,
+		// removed from any other role.
+		operator := formOperator(r, role)
+		if err := c.s.checkOperator(role, operator); err != nil {
+			return err
+		}
+		name := r.PathValue("name")
+		if err := c.s.cfg.Auth.SetRole(r.Context(), p, name, role); err != nil {
+			return err
+		}
+		return c.s.cfg.Auth.SetOperator(r.Context(), p, name, operator)
 	})
+}
+
+// formOperator is the receptionist posted with a role: only a
+// recepcionista has one.
+func formOperator(r *http.Request, role Role) string {
+	if role != RoleRecepcionista {
+		return ""
+	}
+	return r.PostForm.Get("operator")
 }
 
 // setDisabled is POST /usuarios/{name}/estado (disabled=true|false).

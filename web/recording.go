@@ -47,6 +47,9 @@ func (s *Server) openRecording(ctx context.Context, id string) (*recordingFile, 
 	if err != nil {
 		return nil, fmt.Errorf("recording of %q: %w", clip(id), err)
 	}
+	if !callVisibleCtx(ctx, &c) {
+		return nil, fmt.Errorf("recording of %q: %w", clip(id), ErrNotFound)
+	}
 	if c.Recording == nil || c.Recording.File == "" {
 		reason := "no audio stream"
 		if c.Recording != nil && c.Recording.NotRecordable != "" {

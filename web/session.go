@@ -96,13 +96,15 @@ type meResponse struct {
 	Role       Role   `json:"role"`
 	Via        string `json:"via"`
 	MustChange bool   `json:"must_change"`
+	// Operator is the receptionist of a recepcionista account.
+	Operator string `json:"operator,omitempty"`
 }
 
 // handleMe is GET /api/v1/me.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
 	//lint:ignore S1016 field by field on purpose: a field added to Principal must not reach the API unseen.
-	writeJSON(w, http.StatusOK, meResponse{Name: p.Name, Role: p.Role, Via: p.Via, MustChange: p.MustChange})
+	writeJSON(w, http.StatusOK, meResponse{Name: p.Name, Role: p.Role, Via: p.Via, MustChange: p.MustChange, Operator: p.Operator})
 }
 
 // passwordRequest is the body of POST /api/v1/account/password.

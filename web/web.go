@@ -104,6 +104,32 @@ const (
 	ActionPasswordChange = "password_change"
 )
 
+// Audit actions of the month's procedure (issue 10 §3–5). Every step is
+// written before its answer, and a step that cannot be audited is refused
+// (503), as a recording is. A draft is not audited per save (the console
+// saves it as typed): its first save that puts an answer in it is
+// (evaluation_draft), and so is its submission, which records the
+// verdicts — what the report uses is the submitted evaluation, never the
+// draft. Opening a call that already has an evaluation changes nothing and
+// is not audited; the open that creates the draft is.
+const (
+	ActionEvaluationOpen    = "evaluation_open"
+	ActionEvaluationDraft   = "evaluation_draft"
+	ActionEvaluationSubmit  = "evaluation_submit"
+	ActionEvaluationRevise  = "evaluation_revise"
+	ActionEvaluationAck     = "evaluation_ack"
+	ActionEvaluationDispute = "evaluation_dispute"
+	ActionEvaluationResolve = "evaluation_resolve"
+	ActionReportConclusions = "report_conclusions"
+	ActionReportSubmit      = "report_submit"
+	ActionReportReturn      = "report_return"
+	ActionReportApprove     = "report_approve"
+	ActionCorrectiveAdd     = "action_add"
+	ActionCorrectiveAssess  = "action_assess"
+	ActionCorrectiveAck     = "action_ack"
+	ActionExportReport      = "export_report"
+)
+
 // Errors the dependencies return, wrapped; the adapters in package daemon
 // map their packages' own errors onto these.
 var (
@@ -256,6 +282,15 @@ type Config struct {
 	// Sample draws and keeps the month's random sample (the Muestra page,
 	// /api/v1/months/{m}/sample); nil serves neither.
 	Sample Sampler
+	// Evaluations, Review, Documents and Exports are the rest of the
+	// month's procedure (issue 10 §3–5): the evaluation of the sampled
+	// calls, the report's review and its corrective actions, the whole
+	// month's report, and its files. A nil one leaves its routes out, as
+	// Sample does.
+	Evaluations Evaluations
+	Review      Review
+	Documents   Documents
+	Exports     Exporter
 	// Secure marks cookies Secure (the daemon serves TLS).
 	Secure  bool
 	Version string

@@ -28,9 +28,13 @@ usage:
                                                             run pcap/pcapng files through the same pipeline
   switchtap calls [--from DATE] [--to DATE] [--json]        list stored call records
   switchtap recording export ID [--pcm] [-o FILE]           write a call's recording (as stored, or 16-bit PCM)
-  switchtap user add NAME --role tecnico|jefe|admin         accounts (also passwd, disable, enable, role, list, token)
+  switchtap user add NAME --role tecnico|jefe|admin|recepcionista [--operator NAME]
+                                                            accounts (also passwd, disable, enable, role, operator, list, token)
   switchtap audit verify | audit list [--from] [--to]       check the audit log's hash chain, or print it
   switchtap report figures [--month YYYY-MM] [--json]       the month's figures (default: the current month)
+  switchtap report show [--month YYYY-MM] [--json]          the month's report: review, due date, tabulation
+  switchtap report export --format xlsx|pdf|csv [--table T] [--month YYYY-MM] [-o FILE]
+                                                            the month's report as a file (audited)
   switchtap sample draw|show|verify|replace --month YYYY-MM [--seed N] [--redraw] [--id ID] [--reason R]
                                                             the month's random sample (verify: exit 1 on a mismatch)
   switchtap central --config FILE                           the central reporting server (PostgreSQL)

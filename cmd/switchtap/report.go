@@ -15,12 +15,20 @@ import (
 	"github.com/switchtap/switchtap/report"
 )
 
-// cmdReport is `switchtap report figures --month YYYY-MM [--json]`: the
-// month's figures (issue 10 §1), from the running daemon's API or, with
-// none, computed over the store with the same package.
+// cmdReport is `switchtap report figures|show|export`: the month's
+// figures (issue 10 §1), the whole month's report, and its exports, from
+// the running daemon's API or, with none, computed over the store with the
+// same packages.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "figures" {
-		return fmt.Errorf("%w: report needs a subcommand: figures", errUsage)
+	if len(args) == 0 {
+		return fmt.Errorf("%w: report needs a subcommand: figures, show or export", errUsage)
+	}
+	switch args[0] {
+	case "figures":
+	case "show", "export":
+		return cmdReportDocument(ctx, args, stdout, stderr)
+	default:
+		return fmt.Errorf("%w: report needs a subcommand: figures, show or export; got %q", errUsage, args[0])
 	}
 	fs := newFlagSet("report figures", stderr)
 	cf := addCommonFlags(fs)

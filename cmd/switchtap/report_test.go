@@ -118,3 +118,73 @@ func TestReportUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestReportShowAndExport: over the store, the month's report shows its
+// state and tabulation, and each export is written, readable as its
+// format, and in the audit log before it.
+func TestReportShowAndExport(t *testing.T) {
+	dir, cfg := figuresStore(t)
+	out, _, err := runCmd(t, "report", "show", "--config", cfg, "--data-dir", dir, "--month", "2026-03", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d report.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if d.Month != "2026-03" || d.Figures == nil || d.Figures.Inbound.Offered != 2 || d.Review.State != report.ReviewDraft || d.Tabulation == nil {
+		t.Fatalf("document: %s", out)
+	}
+	if got := d.Tabulation.InmediatezAll; got.Cumple != 1 {
+		t.Errorf("inmediatez over every call %+v, want Ana's answered call within the limit", got)
+	}
+	// 3 April 2026 local has passed: March's report is overdue.
+	if !d.Due.Overdue || d.Due.DueAt.Format(time.RFC3339) != "2026-04-04T06:00:00Z" {
+		t.Errorf("due %+v, want overdue, due before 4 April 00:00 local", d.Due)
+	}
+	text, _, err := runCmd(t, "report", "show", "--config", cfg, "--data-dir", dir, "--month", "2026-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Informe del mes 2026-03", "Borrador", "VENCIDO", "Sin muestra", "Inmediatez (todas las llamadas)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("show lacks %q:\n%s", want, text)
+		}
+	}
+	outDir := t.TempDir()
+	for _, tc := range []struct {
+		args  []string
+		magic string
+	}{
+		{[]string{"--format", "xlsx"}, "PK\x03\x04"},
+		{[]string{"--format", "pdf"}, "%PDF-"},
+		{[]string{"--format", "csv", "--table", "tabulacion"}, "\ufeff"},
+	} {
+		file := filepath.Join(outDir, strings.Join(tc.args, "_"))
+		args := append([]string{"report", "export", "--config", cfg, "--data-dir", dir, "--month", "2026-03", "-o", file}, tc.args...)
+		if _, errOut, err := runCmd(t, args...); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, errOut)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil || !strings.HasPrefix(string(b), tc.magic) {
+			t.Errorf("%v: %d bytes starting %q, %v", tc.args, len(b), b[:min(len(b), 8)], err)
+		}
+	}
+	audit, _, err := runCmd(t, "audit", "list", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(audit, `"export_report"`); n != 3 {
+		t.Errorf("%d export_report entries in the audit log, want 3:\n%s", n, audit)
+	}
+	for _, bad := range [][]string{
+		{"report", "export", "--config", cfg, "--data-dir", dir, "--month", "2026-03"},
+		{"report", "export", "--config", cfg, "--data-dir", dir, "--month", "2026-03", "--format", "doc"},
+		{"report", "export", "--config", cfg, "--data-dir", dir, "--month", "2026-03", "--format", "csv", "--table", "nada"},
+		{"report", "export", "--config", cfg, "--data-dir", dir, "--month", "2026-03", "--format", "pdf", "--table", "resumen"},
+	} {
+		if _, _, err := runCmd(t, bad...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", bad[2:], err)
+		}
+	}
+}
