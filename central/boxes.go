@@ -33,6 +33,8 @@ type Box struct {
 	DelaySeconds *float64 `json:"delay_seconds"`
 	// Records is the number of call records kept for the box.
 	Records int64 `json:"records"`
+	// Revoked is when the box's credential was revoked (null: valid).
+	Revoked *time.Time `json:"revoked"`
 }
 
 // CheckBoxID validates a box id: 1 to 64 of [A-Za-z0-9._-].
@@ -88,6 +90,40 @@ func (s *Server) AddBox(ctx context.Context, boxID, office string) (string, erro
 	return token, nil
 }
 
+// RotateBoxToken gives an enrolled box a new token, shown once, and makes
+// its old one useless at once; a revoked box is enrolled again. For a
+// token that leaked, or a box reinstalled.
+func (s *Server) RotateBoxToken(ctx context.Context, boxID string) (string, error) {
+	token, hash, err := newBoxToken(s.cfg.Rand)
+	if err != nil {
+		return "", err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE boxes SET token_sha256 = $2, revoked = NULL WHERE box_id = $1`, boxID, hash)
+	if err != nil {
+		return "", fmt.Errorf("rotate token of box %s: %w", boxID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return "", fmt.Errorf("rotate token of box %s: %w", boxID, ErrNotFound)
+	}
+	s.log.Warn("box token rotated: the old one is refused from now on", "box", boxID)
+	return token, nil
+}
+
+// RevokeBox refuses the box's credential from now on (a stolen or retired
+// box); its records and recordings stay. Revoking a revoked box keeps the
+// first time.
+func (s *Server) RevokeBox(ctx context.Context, boxID string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE boxes SET revoked = COALESCE(revoked, $2) WHERE box_id = $1`, boxID, s.now())
+	if err != nil {
+		return fmt.Errorf("revoke box %s: %w", boxID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke box %s: %w", boxID, ErrNotFound)
+	}
+	s.log.Warn("box credential revoked", "box", boxID)
+	return nil
+}
+
 // authBox returns the box whose token raw is, or ErrUnauthorized.
 func (s *Server) authBox(ctx context.Context, raw string) (boxID string, err error) {
 	if !wellFormedToken(raw) {
@@ -98,7 +134,7 @@ func (s *Server) authBox(ctx context.Context, raw string) (boxID string, err err
 		return "", fmt.Errorf("authenticate box: %w", err)
 	}
 	defer conn.Release()
-	err = conn.QueryRow(ctx, "SELECT box_id FROM boxes WHERE token_sha256 = $1", TokenHash(raw)).Scan(&boxID)
+	err = conn.QueryRow(ctx, "SELECT box_id FROM boxes WHERE token_sha256 = $1 AND revoked IS NULL", TokenHash(raw)).Scan(&boxID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrUnauthorized
 	}
@@ -111,7 +147,7 @@ func (s *Server) authBox(ctx context.Context, raw string) (boxID string, err err
 // Boxes lists the enrolled boxes in box id order.
 func (s *Server) Boxes(ctx context.Context) ([]Box, error) {
 	rows, err := s.pool.Query(ctx, `SELECT b.box_id, b.office, b.created, b.last_contact, b.acked_seq, b.last_delay_ms,
-		(SELECT count(*) FROM calls c WHERE c.box_id = b.box_id)
+		(SELECT count(*) FROM calls c WHERE c.box_id = b.box_id), b.revoked
 		FROM boxes b ORDER BY b.box_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list boxes: %w", err)
@@ -123,8 +159,12 @@ func (s *Server) Boxes(ctx context.Context) ([]Box, error) {
 			acked int64
 			delay *int64
 		)
-		if err := r.Scan(&b.BoxID, &b.Office, &b.Created, &b.LastContact, &acked, &delay, &b.Records); err != nil {
+		if err := r.Scan(&b.BoxID, &b.Office, &b.Created, &b.LastContact, &acked, &delay, &b.Records, &b.Revoked); err != nil {
 			return b, err
+		}
+		if b.Revoked != nil {
+			rv := b.Revoked.UTC()
+			b.Revoked = &rv
 		}
 		b.Acked = uint64(acked)
 		b.Created = b.Created.UTC()

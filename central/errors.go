@@ -11,6 +11,8 @@ var (
 	// ErrBoxID is a box id or office name that is empty, too long or has
 	// characters outside [A-Za-z0-9._-] (office: any printable text).
 	ErrBoxID = errors.New("central: invalid box id")
+	// ErrNotFound is a box that is not enrolled.
+	ErrNotFound = errors.New("central: no such box")
 	// ErrExists is a box enrolled twice.
 	ErrExists = errors.New("central: box already enrolled")
 	// ErrUnauthorized is a missing, malformed or unknown box token.
