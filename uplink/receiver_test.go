@@ -40,6 +40,7 @@ type receiver struct {
 	cursorLie   []uint64      // GET cursor answers these first
 	slowCommits int           // commit, then stall past the box's timeout
 	stall       time.Duration // how long a stall lasts
+	slowOver    int           // a batch of more entries stalls unapplied (a slow link)
 	maxBody     int           // 413 above this many bytes of JSON (0: none)
 	staleReplay bool          // before each batch, apply the one two back again
 	hold        chan struct{} // when set, a batch waits on it (after commit if holdAfter)
@@ -178,6 +179,17 @@ func (r *receiver) batch(w http.ResponseWriter, req *http.Request) {
 		}
 		http.Error(w, "busy", f.status)
 		return
+	}
+	if r.slowOver > 0 {
+		var b wireBatch
+		if json.Unmarshal(raw, &b) == nil && len(b.Entries) > r.slowOver {
+			// Too slow to arrive within the box's timeout: never applied.
+			stall := r.stall
+			r.mu.Unlock()
+			time.Sleep(stall)
+			drop(w)
+			return
+		}
 	}
 	if r.maxBody > 0 && len(raw) > r.maxBody {
 		r.mu.Unlock()

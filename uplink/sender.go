@@ -164,6 +164,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		pending *batch
 		limit   = s.cfg.BatchRecords
 		gaps    int
+		// timeouts counts the timed-out sends of the pending batch.
+		timeouts int
 	)
 	s.log.Info("uplink started", "url", s.cfg.URL)
 	if s.rec != nil {
@@ -195,7 +197,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				_ = s.sleep(ctx, s.cfg.Poll)
 				continue
 			}
-			pending = b
+			pending, timeouts = b, 0
 			s.gate.records(true)
 		}
 		res, acked, wait, err := s.post(ctx, pending)
@@ -226,7 +228,9 @@ func (s *Sender) Run(ctx context.Context) error {
 			}
 			s.records.Add(acked - cursor)
 			cursor, pending, gaps = acked, nil, 0
-			limit = s.cfg.BatchRecords
+			// Back to full batches by doubling: a link that needed
+			// smaller ones is not hit with the largest at once.
+			limit = min(limit*2, s.cfg.BatchRecords)
 			s.succeeded(acked)
 		case ResultGap:
 			s.contact()
@@ -251,6 +255,20 @@ func (s *Sender) Run(ctx context.Context) error {
 					// Smaller batches until one is acknowledged.
 					limit, pending = max(pending.n/2, 1), nil
 					s.log.Warn("batch too large for the server", "records", limit*2)
+					continue
+				}
+			}
+			if pending != nil && errors.Is(err, context.DeadlineExceeded) {
+				timeouts++
+				if timeouts >= 2 && pending.n > 1 {
+					// A link too slow for the batch within uplink.timeout
+					// would time out on the same bytes forever: halve it
+					// until one gets through (a server that did commit
+					// the larger one answers the smaller as a replay).
+					limit = max(pending.n/2, 1)
+					s.log.Warn("batch timed out twice: sending smaller batches", "records", pending.n, "now", limit)
+					pending = nil
+					s.failed(ctx, "batch", err, 0)
 					continue
 				}
 			}

@@ -359,6 +359,26 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			// Before, a batch that always timed out was resent as it was
+			// for ever; now two timeouts halve it.
+			name: "link too slow for a large batch",
+			setup: func(h *harness) {
+				h.cfg.Timeout = 200 * time.Millisecond
+				h.rcv.slowOver, h.rcv.stall = 10, 400*time.Millisecond
+			},
+			check: func(t *testing.T, h *harness, st Status) {
+				if st.Batches.Error < 2 {
+					t.Errorf("errors %d, want the timeouts counted", st.Batches.Error)
+				}
+				for first, bs := range h.rcv.bodies {
+					var b wireBatch
+					if err := json.Unmarshal(bs[0], &b); err != nil || len(b.Entries) > 10 {
+						t.Errorf("batch %d applied with %d entries, over the link's 10", first, len(b.Entries))
+					}
+				}
+			},
+		},
+		{
 			name:  "duplicated and reordered batches",
 			setup: func(h *harness) { h.rcv.staleReplay = true },
 			check: func(t *testing.T, h *harness, st Status) {
