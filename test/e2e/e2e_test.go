@@ -128,7 +128,7 @@ func TestConsole(t *testing.T) {
 
 	var rec map[string]any
 	t.Run("the stored record equals replay's and the live count", func(t *testing.T) {
-		rec = storedRecord(t, admin, bin, dataDir, cfgPath, want)
+		rec = storedRecord(t, admin, bin, dataDir, cfgPath, want, plan.messages)
 		last := live[len(live)-1].Rings
 		if got := intOf(rec["rings"]); got != last {
 			t.Errorf("last ring count on En vivo %d, record has rings %d", last, got)
@@ -221,19 +221,23 @@ func expectedRecord(t *testing.T, bin, cfgPath, pcapPath, recDir string, plan ca
 // storedRecord waits for the daemon to store the call, reads it from the
 // API with the browser's cookie and from `switchtap calls --json` (over
 // the daemon's socket), and checks both equal replay's record.
-func storedRecord(t *testing.T, admin *tab, bin, dataDir, cfgPath string, want map[string]any) map[string]any {
+func storedRecord(t *testing.T, admin *tab, bin, dataDir, cfgPath string, want map[string]any, messages int) map[string]any {
 	t.Helper()
 	id, _ := want["id"].(string)
 	var api map[string]any
 	deadline := time.Now().Add(storedBudget)
 	for {
+		// The leg is stored at its end and again when a trailing message
+		// (the 200 to the BYE) changes it: wait for the record that has
+		// every message of the capture.
 		status, body := fetchJSON[map[string]any](admin, "/api/v1/calls/"+id)
-		if status == 200 {
+		msgs, _ := body["messages"].([]any)
+		if status == 200 && len(msgs) >= messages {
 			api = body
 			break
 		}
-		if status != 404 || time.Now().After(deadline) {
-			t.Fatalf("GET /api/v1/calls/%s: %d (waited %v)", id, status, storedBudget)
+		if (status != 200 && status != 404) || time.Now().After(deadline) {
+			t.Fatalf("GET /api/v1/calls/%s: %d with %d messages, want %d (waited %v)", id, status, len(msgs), messages, storedBudget)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
