@@ -170,6 +170,8 @@ type Server struct {
 
 	// rec keeps the recordings (recordings.go); nil when none are taken.
 	rec *recStore
+	// cons is the console in front of the routes (console.go).
+	cons *console
 
 	// afterCommit, when set (by tests), runs after a batch's transaction
 	// committed and before its answer is written.
@@ -218,6 +220,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		pool.Close()
 		return nil, fmt.Errorf("central: %w", err)
 	}
+	s.cons = s.mountConsole()
 	return s, nil
 }
 

@@ -36,6 +36,9 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.Uplink.HEP.Validate(); err != nil {
+		return fmt.Errorf("%w: uplink: %w", ErrInvalid, err)
+	}
 	if err := c.Device.Validate(); err != nil {
 		return fmt.Errorf("device: %w", err)
 	}

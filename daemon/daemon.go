@@ -27,11 +27,14 @@ import (
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/config"
 	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/export"
+	"github.com/switchtap/switchtap/hep"
 	"github.com/switchtap/switchtap/metrics"
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/tap"
 	"github.com/switchtap/switchtap/web"
+	"github.com/switchtap/switchtap/webauth"
 )
 
 // AdminPasswordFile is the file in the data directory that receives the
@@ -204,6 +207,16 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		tap.WithTicker(hub.Advance),
 		tap.WithAggregates(aggs.Add),
 	}
+	mirror, mirrorOpt, err := newHEP(cfg.Uplink.HEP, log.With("component", "hep"))
+	if err != nil {
+		return nil, fmt.Errorf("hep: %w", err)
+	}
+	if mirror != nil {
+		opts = append(opts, mirrorOpt)
+		if err := reg.Register(hep.NewCollector(mirror)); err != nil {
+			return nil, fmt.Errorf("hep metrics: %w", err)
+		}
+	}
 	if cfg.Recording.Enabled {
 		if d.rec, err = OpenRecorder(cfg, log.With("component", "recorder")); err != nil {
 			return nil, err
@@ -237,7 +250,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 
 	ws, err := web.New(web.Config{
 		Calls:        storeCalls{d.store},
-		Auth:         accessAuth{a: d.acc, operators: operatorNames(cfg)},
+		Auth:         webauth.New(d.acc, webauth.Fixed(operatorNames(cfg))),
 		Status:       st.info,
 		Live:         hub,
 		RecordingDir: cfg.RecordingDir(),
@@ -249,7 +262,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Evaluations:  proc.evals,
 		Review:       proc.review,
 		Documents:    proc,
-		Exports:      exporter{},
+		Exports:      export.Exporter{},
 		Secure:       cfg.Web.TLSCert != "",
 		Version:      o.Version,
 		Now:          o.Now,
@@ -274,6 +287,9 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	d.sup.Add("capture", Front, d.tap)
 	if snd != nil {
 		d.sup.Add("uplink", Front, snd)
+	}
+	if mirror != nil {
+		d.sup.Add("hep", Front, mirror)
 	}
 	d.sup.Add("access", Front, d.acc)
 	if d.rec != nil {

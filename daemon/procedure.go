@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -48,25 +47,9 @@ func newProcedure(st *storage.Store, cfg config.Config, loc *time.Location, now 
 		Office:   cfg.Report.Office,
 		Now:      now,
 	}
-	pending := report.PendingFunc(func(ctx context.Context, month string) (int, error) {
-		n, err := p.evals.Pending(ctx, month)
-		if errors.Is(err, report.ErrNoSample) {
-			// A month with no call to sample has nothing to evaluate
-			// and its report can go; one with calls needs its sample.
-			from, to, rerr := report.MonthRange(month, loc)
-			if rerr != nil {
-				return 0, rerr
-			}
-			frame, ferr := report.BuildFrame(ctx, storeCalls{st}, from, to)
-			if ferr != nil {
-				return 0, ferr
-			}
-			if len(frame) == 0 {
-				return 0, nil
-			}
-		}
-		return n, err
-	})
+	pending := report.SubmitProgress(func(ctx context.Context, month string) (int, error) {
+		return p.evals.Pending(ctx, month)
+	}, storeCalls{st}, loc)
 	rv, err := report.NewReviewer(kv, pending, report.Indicators{Src: &p.sources}, loc,
 		report.ReviewOptions{KeepMonths: cfg.Report.KeepMonths, Operators: operatorNames(cfg)},
 		log, report.WithReviewerClock(now))

@@ -35,8 +35,14 @@ const (
 	TableEstado         = "estado"
 )
 
-// ErrUnknownTable is returned by CSV for a table name not in Tables.
-var ErrUnknownTable = errors.New("export: unknown table")
+// Errors of the exports.
+var (
+	// ErrUnknownTable is returned by CSV for a table name not in Tables.
+	ErrUnknownTable = errors.New("export: unknown table")
+	// ErrUnknownFormat is returned by Write for a format other than
+	// xlsx, pdf and csv.
+	ErrUnknownFormat = errors.New("export: unknown format")
+)
 
 // Tables returns the ids of the CSV tables, in the order of the workbook's
 // sheets.

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -222,5 +223,25 @@ func TestBuildDocumentErrors(t *testing.T) {
 	}
 	if doc.Sample != nil || doc.Tabulation == nil || doc.Tabulation.Submitted != 0 || doc.Review.State != ReviewDraft || doc.Evaluations == nil {
 		t.Errorf("empty month: sample %v tabulation %+v review %s", doc.Sample, doc.Tabulation, doc.Review.State)
+	}
+}
+
+// TestSubmitProgress: a month with calls needs its sample before its
+// report can go; a month with nothing to sample has nothing pending.
+func TestSubmitProgress(t *testing.T) {
+	f := newDocFixture(t)
+	prog := SubmitProgress(f.ev.Pending, f.st, smpZone)
+	ctx := context.Background()
+	if _, err := prog(ctx, "2026-03"); !errors.Is(err, ErrNoSample) {
+		t.Errorf("March without a sample: %v, want ErrNoSample", err)
+	}
+	if n, err := prog(ctx, "2026-06"); n != 0 || err != nil {
+		t.Errorf("June, no calls: %d, %v; want 0 pending", n, err)
+	}
+	if _, err := f.smp.Draw(ctx, DrawRequest{Month: "2026-03", By: "tecnico"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := prog(ctx, "2026-03"); err != nil || n == 0 {
+		t.Errorf("March drawn, nothing evaluated: %d, %v", n, err)
 	}
 }

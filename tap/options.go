@@ -49,6 +49,15 @@ func WithAggregates(fn func([]sip.Aggregate)) PipelineOption {
 	return func(p *Pipeline) { p.onAggs = append(p.onAggs, fn) }
 }
 
+// WithSIP calls fn with every SIP message parsed: the bytes as captured
+// (valid only during the call: copy what is kept), the parsed message,
+// and the datagram that carried it (its capture time, addresses,
+// transport and VLAN; for TCP, the segment that completed the message).
+// fn runs on the capture path: it must not block (the HEP mirror).
+func WithSIP(fn func(raw []byte, m *sip.Message, d *capture.Datagram)) PipelineOption {
+	return func(p *Pipeline) { p.onSIP = append(p.onSIP, fn) }
+}
+
 func (p *Pipeline) aggregates(as []sip.Aggregate) {
 	for _, fn := range p.onAggs {
 		fn(as)

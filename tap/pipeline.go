@@ -68,6 +68,7 @@ type Pipeline struct {
 	onClosed  []func(sip.Call)
 	onAdvance []func(time.Time)
 	onAggs    []func([]sip.Aggregate)
+	onSIP     []func([]byte, *sip.Message, *capture.Datagram)
 }
 
 // NewPipeline returns a pipeline that calls out with every call record as
@@ -208,6 +209,9 @@ func (p *Pipeline) message(b []byte, d *capture.Datagram) {
 	p.stats.SIPMessages++
 	if d.Time.After(p.stats.LastSIP) {
 		p.stats.LastSIP = d.Time
+	}
+	for _, fn := range p.onSIP {
+		fn(b, m, d)
 	}
 	p.tracker.Handle(m, sip.Packet{
 		Time:      d.Time,

@@ -44,6 +44,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/switchtap/switchtap/hep"
 )
 
 // Defaults of Config.
@@ -117,6 +119,10 @@ type Config struct {
 	// fits in Timeout down to ~70 kbit/s): the records' batches pass
 	// between two chunks.
 	ChunkBytes int `yaml:"chunk_bytes"`
+	// HEP mirrors every SIP message to an existing Homer as HEP v3
+	// (`hep: homer:9060`, or a mapping; package hep). Off while its
+	// address is empty; independent of URL.
+	HEP hep.Config `yaml:"hep"`
 }
 
 // Values of Config.Recordings.

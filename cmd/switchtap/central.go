@@ -15,7 +15,8 @@ import (
 )
 
 const centralUsage = `central [--config FILE] [--database URL] [--listen ADDR] |
-central box add BOX_ID --office NAME | central box list [--json] | central token [NAME] [--label L]`
+central box add BOX_ID --office NAME | central box list [--json] | central token [NAME] [--label L] |
+` + centralReportUsage
 
 // centralFile is the part of the configuration file the central server
 // reads: the central: section and the log level.
@@ -27,6 +28,9 @@ type centralFile struct {
 // cmdCentral runs the central reporting server, or manages its boxes and
 // API tokens on its database.
 func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "report" {
+		return cmdCentralReport(ctx, args[1:], stdout, stderr)
+	}
 	sub := ""
 	if len(args) > 0 && (args[0] == "box" || args[0] == "token") {
 		sub, args = args[0], args[1:]
@@ -81,6 +85,9 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer srv.Close()
 	switch sub {
 	case "":
+		if err := configureConsole(srv, *cfgPath, cf.Central, version); err != nil {
+			return err
+		}
 		return srv.Run(ctx)
 	case "box add":
 		tok, err := srv.AddBox(ctx, pos[0], *office)

@@ -118,7 +118,7 @@ func cmdReportDocument(ctx context.Context, args []string, stdout, stderr io.Wri
 		Detail: "cli " + *format + " " + *table, Remote: a.Remote}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	return daemon.ExportDocument(w, doc, *format, *table)
+	return export.Write(w, doc, *format, *table)
 }
 
 // printDocument writes the report's state and tabulation as Spanish text.
