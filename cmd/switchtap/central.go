@@ -15,7 +15,8 @@ import (
 )
 
 const centralUsage = `central [--config FILE] [--database URL] [--listen ADDR] |
-central box add BOX_ID --office NAME | central box list [--json] | central token [NAME] [--label L] |
+central box add BOX_ID --office NAME | central box list [--json] | central box token BOX_ID | central box revoke BOX_ID |
+central token [NAME] [--label L] |
 ` + centralReportUsage
 
 // centralFile is the part of the configuration file the central server
@@ -67,7 +68,7 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cf.LogLevel = *logLevel
 	}
 	log := newLogger(stderr, cf.LogLevel)
-	want := map[string]int{"": 0, "box add": 1, "box list": 0, "token": -1}
+	want := map[string]int{"": 0, "box add": 1, "box list": 0, "box token": 1, "box revoke": 1, "token": -1}
 	n, known := want[sub]
 	if !known {
 		return fmt.Errorf("%w: unknown central command %q; %s", errUsage, sub, centralUsage)
@@ -96,6 +97,20 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		// The token is shown once: only its hash is stored.
 		fmt.Fprintln(stdout, tok)
+		return nil
+	case "box token":
+		// A new credential, shown once; the old one is refused at once.
+		tok, err := srv.RotateBoxToken(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	case "box revoke":
+		if err := srv.RevokeBox(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "box %s revoked: its requests are refused; `central box token %s` enrols it again\n", pos[0], pos[0])
 		return nil
 	case "box list":
 		return printBoxes(ctx, srv, stdout, *asJSON)
@@ -158,7 +173,7 @@ func printBoxes(ctx context.Context, srv *central.Server, stdout io.Writer, asJS
 		return enc.Encode(boxes)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BOX\tOFFICE\tACKED\tRECORDS\tLAST CONTACT\tLAG")
+	fmt.Fprintln(tw, "BOX\tOFFICE\tACKED\tRECORDS\tLAST CONTACT\tLAG\tCREDENTIAL")
 	for _, b := range boxes {
 		last, lag := "never", "-"
 		if b.LastContact != nil {
@@ -167,7 +182,11 @@ func printBoxes(ctx context.Context, srv *central.Server, stdout io.Writer, asJS
 		if b.LagSeconds != nil {
 			lag = time.Duration(*b.LagSeconds * float64(time.Second)).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", b.BoxID, b.Office, b.Acked, b.Records, last, lag)
+		cred := "valid"
+		if b.Revoked != nil {
+			cred = "revoked " + b.Revoked.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", b.BoxID, b.Office, b.Acked, b.Records, last, lag, cred)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write: %w", err)

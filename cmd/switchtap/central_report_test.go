@@ -175,3 +175,35 @@ func TestCentralReportCLI(t *testing.T) {
 		t.Errorf("unknown subcommand: %v", err)
 	}
 }
+
+// TestCentralBoxTokenRevoke: `central box token` gives a box a new
+// credential and `central box revoke` refuses it; the box list says so.
+func TestCentralBoxTokenRevoke(t *testing.T) {
+	c := pgtest.New(t)
+	db := c.DB(t)
+	cfgFile := filepath.Join(t.TempDir(), "central.yaml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("central:\n  database: %q\n", db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := runCmd(t, "central", "box", "add", "caja-1", "--office", "Oficina Norte", "--config", cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := runCmd(t, "central", "box", "token", "caja-1", "--config", cfgFile)
+	if err != nil || strings.TrimSpace(second) == "" || second == first {
+		t.Fatalf("box token: %q, %v", second, err)
+	}
+	if _, stderr, err := runCmd(t, "central", "box", "revoke", "caja-1", "--config", cfgFile); err != nil || !strings.Contains(stderr, "revoked") {
+		t.Fatalf("box revoke: %v\n%s", err, stderr)
+	}
+	out, _, err := runCmd(t, "central", "box", "list", "--config", cfgFile)
+	if err != nil || !strings.Contains(out, "CREDENTIAL") || !strings.Contains(out, "revoked 20") {
+		t.Fatalf("box list after revoke: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, "central", "box", "revoke", "nadie", "--config", cfgFile); !errors.Is(err, central.ErrNotFound) {
+		t.Errorf("revoke an unknown box: %v", err)
+	}
+	if _, _, err := runCmd(t, "central", "box", "token", "--config", cfgFile); !errors.Is(err, errUsage) {
+		t.Errorf("box token without a box: %v", err)
+	}
+}
