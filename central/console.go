@@ -244,13 +244,25 @@ func (c *console) build(ctx context.Context, office string) (*officeConsole, err
 		Exports:      export.Exporter{},
 		Secure:       c.proc.Secure,
 		Version:      c.proc.Version,
-		Now:          c.s.cfg.Now,
-		Log:          c.s.log.With("component", "web", "office", office),
+		// No live calls centrally: the month is the first page.
+		Home:   "/mes",
+		Banner: officeBanner(office),
+		Now:    c.s.cfg.Now,
+		Log:    c.s.log.With("component", "web", "office", office),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console of %q: %w", office, err)
 	}
 	return &officeConsole{proc: proc, h: ws.Handler()}, nil
+}
+
+// officeBanner is the line on every page saying whose records it shows.
+func officeBanner(office string) *web.Banner {
+	text := "Oficina: " + office
+	if office == AllOffices {
+		text = "Todas las oficinas"
+	}
+	return &web.Banner{Text: text, Link: "/oficina", LinkText: "cambiar de oficina"}
 }
 
 // officePage is GET /oficina: with o=NAME it keeps the office in the

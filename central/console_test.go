@@ -187,6 +187,15 @@ func TestConsoleOffices(t *testing.T) {
 	if !strings.Contains(page, a.call("leg-0001").From) {
 		t.Errorf("detail page of box-a~leg-0001 lacks its caller")
 	}
+	// Every page says whose records it shows; the first page is the month.
+	if !strings.Contains(page, `id="banner"`) || !strings.Contains(page, "Oficina: Oficina Norte") || !strings.Contains(page, `href="/oficina"`) {
+		t.Errorf("detail page has no office banner")
+	}
+	home := p.req("GET", "/", nil)
+	home.Body.Close()
+	if home.Header.Get("Location") != "/mes" {
+		t.Errorf("home: %d %q, want /mes", home.StatusCode, home.Header.Get("Location"))
+	}
 	p.office("*")
 	if got := boxesOf(p.callIDs("")); len(got) != 2 {
 		t.Errorf("back to all offices: %v", got)

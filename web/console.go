@@ -58,7 +58,11 @@ type page struct {
 	Error   string
 	Version string
 	Zone    string
-	Body    any
+	// Home is where the product name leads; Banner the line under the
+	// menu (Config.Home, Config.Banner).
+	Home   string
+	Banner *Banner
+	Body   any
 }
 
 // consoleRoutes registers the console's pages. A template that does not
@@ -88,7 +92,7 @@ func (c *console) routes(mux *http.ServeMux) {
 			http.Redirect(w, r, "/mias", http.StatusSeeOther)
 			return
 		}
-		http.Redirect(w, r, "/envivo", http.StatusSeeOther)
+		http.Redirect(w, r, c.s.cfg.Home, http.StatusSeeOther)
 	})
 	mux.Handle("GET /cuenta", c.page(c.account, true, withReceptionist...))
 	mux.Handle("POST /cuenta/clave", c.page(c.changePassword, true, withReceptionist...))
@@ -212,6 +216,8 @@ func (c *console) newPage(p *Principal, title, section string, body any) page {
 		User:    p,
 		Version: c.s.cfg.Version,
 		Zone:    c.s.cfg.Location.String(),
+		Home:    c.s.cfg.Home,
+		Banner:  c.s.cfg.Banner,
 		Body:    body,
 	}
 	if p != nil {

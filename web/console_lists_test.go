@@ -389,3 +389,36 @@ func TestConsoleUsersRecepcionista(t *testing.T) {
 		t.Fatalf("back without a receptionist: %d, role %s", w.Code, e.auth.users["rosa"].Role)
 	}
 }
+
+// TestConsoleHomeAndBanner: a server with another home (the central
+// server's /mes) sends the root and a login there, and shows its banner
+// on every page.
+func TestConsoleHomeAndBanner(t *testing.T) {
+	e := newTestEnv(t)
+	if w := e.do("GET", "/", nil, e.as("tecnico")); w.Header().Get("Location") != "/envivo" {
+		t.Fatalf("default home: %q", w.Header().Get("Location"))
+	}
+	cfg := e.srv.cfg
+	cfg.Home = "/mes"
+	cfg.Banner = &Banner{Text: "Oficina: Norte", Link: "/oficina", LinkText: "cambiar de oficina"}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, e.handler = srv, srv.Handler()
+	if w := e.do("GET", "/", nil, e.as("tecnico")); w.Header().Get("Location") != "/mes" {
+		t.Errorf("home: %q, want /mes", w.Header().Get("Location"))
+	}
+	doc := parsePage(t, e.do("GET", "/estado", nil, e.as("tecnico")))
+	b := find(doc, byID("banner"))
+	if b == nil || !strings.Contains(textOf(b), "Oficina: Norte") || !strings.Contains(textOf(b), "cambiar de oficina") {
+		t.Fatal("no banner with the office and its link")
+	}
+	if attrOf(find(doc, func(n *html.Node) bool { return hasClass(n, "product") }), "href") != "/mes" {
+		t.Error("the product link does not lead home")
+	}
+	w := e.do("POST", "/login", strings.NewReader(url.Values{"name": {"tecnico"}, "password": {testPassword}}.Encode()), formBody)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/mes" {
+		t.Errorf("after login: %d %q, want /mes", w.Code, w.Header().Get("Location"))
+	}
+}

@@ -30,7 +30,7 @@ type loginBody struct {
 func (c *console) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
 	if p, ok := principalFrom(r.Context()); ok {
-		http.Redirect(w, r, afterLogin(p, next), http.StatusSeeOther)
+		http.Redirect(w, r, afterLogin(p, next, c.s.cfg.Home), http.StatusSeeOther)
 		return
 	}
 	c.render(w, r, http.StatusOK, "login", c.newPage(nil, "Ingreso", "login", loginBody{Next: next}))
@@ -64,12 +64,12 @@ func (c *console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.s.setSessionCookie(w, sess)
-	http.Redirect(w, r, afterLogin(sess.Principal, next), http.StatusSeeOther)
+	http.Redirect(w, r, afterLogin(sess.Principal, next, c.s.cfg.Home), http.StatusSeeOther)
 }
 
 // afterLogin is where a login goes: the account page when the password
-// must change, else next, else En vivo (a receptionist's own evaluations).
-func afterLogin(p Principal, next string) string {
+// must change, else next, else home (a receptionist's own evaluations).
+func afterLogin(p Principal, next, home string) string {
 	switch {
 	case p.MustChange:
 		return "/cuenta"
@@ -78,7 +78,7 @@ func afterLogin(p Principal, next string) string {
 	case p.Role == RoleRecepcionista:
 		return "/mias"
 	}
-	return "/envivo"
+	return home
 }
 
 // safeNext returns next when it is a path of this site, else "". Beyond

@@ -294,8 +294,21 @@ type Config struct {
 	// Secure marks cookies Secure (the daemon serves TLS).
 	Secure  bool
 	Version string
+	// Home is the office roles' first page ("/envivo" by default; the
+	// central server, with no live calls, uses another).
+	Home string
+	// Banner, when set, is a line shown under the menu on every page (the
+	// central server's office, with a link to change it).
+	Banner *Banner
 	Now     func() time.Time
 	Log     *slog.Logger
+}
+
+// Banner is a line on every page, with an optional link.
+type Banner struct {
+	Text     string
+	Link     string
+	LinkText string
 }
 
 // Server is the HTTP API and console.
@@ -315,6 +328,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Home == "" {
+		cfg.Home = "/envivo"
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
