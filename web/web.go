@@ -300,8 +300,8 @@ type Config struct {
 	// Banner, when set, is a line shown under the menu on every page (the
 	// central server's office, with a link to change it).
 	Banner *Banner
-	Now     func() time.Time
-	Log     *slog.Logger
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Banner is a line on every page, with an optional link.
