@@ -41,7 +41,11 @@ type Datagram struct {
 	Time      time.Time
 	Src, Dst  netip.AddrPort
 	Transport Transport
-	// VLAN is the outermost 802.1Q VLAN ID, 0 when untagged.
+	// VLAN is the outermost 802.1Q VLAN ID, 0 when untagged. For a frame
+	// that came through a tunnel (GRE, ERSPAN, VXLAN, PPPoE, IP-in-IP) it is
+	// the inner frame's outermost tag, or the ERSPAN II header's VLAN when
+	// the switch stripped the tag from the copy; 0 for a tunnel carrying IP
+	// with no inner Ethernet.
 	VLAN    uint16
 	Payload []byte
 	// StreamStart is set on the first bytes of a TCP stream seen after a

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -73,9 +74,10 @@ func WithTCPTimeouts(idle, gap time.Duration) DecoderOption {
 	return func(c *decoderConfig) { c.tcpIdle, c.tcpGap = idle, gap }
 }
 
-// Decoder decodes frames down to Datagrams: link layer, VLAN tags, IPv4 and
-// IPv6, IP reassembly, UDP, and TCP stream reassembly. It is not safe for
-// concurrent use.
+// Decoder decodes frames down to Datagrams: link layer, VLAN tags, PPPoE,
+// IPv4 and IPv6, IP reassembly, the tunnels of a remote mirror (GRE with
+// ERSPAN or Ethernet, VXLAN, IP-in-IP), UDP, and TCP stream reassembly. It
+// is not safe for concurrent use.
 type Decoder struct {
 	ip4   layers.IPv4
 	ip6   layers.IPv6
@@ -98,8 +100,13 @@ type Decoder struct {
 	// emitTCP is bound once so the TCP path does not allocate a closure.
 	emitTCP func([]byte, time.Time, bool)
 
+	// next is the frame a tunnel carried, left by network for Decode, and
+	// depth the tunnels crossed so far in the frame being decoded.
+	next  tunnel
+	depth int
+
 	stats       DecoderStats
-	undecodable [3]uint64
+	undecodable [4]uint64
 }
 
 // NewDecoder returns a Decoder.
@@ -136,16 +143,44 @@ func NewDecoder(opts ...DecoderOption) *Decoder {
 
 // Decode decodes one frame and calls fn for every Datagram it completes
 // (0, 1 or several). The Datagram and its Payload are valid only during fn.
+// Frames that arrive over the network in GRE (ERSPAN, transparent Ethernet
+// bridging), VXLAN or IP-in-IP, or in PPPoE, are decoded as the frame they
+// carry, up to maxEncapDepth tunnels deep (see encap.go).
 // A frame that cannot be decoded returns an error wrapping ErrTruncated,
-// ErrMalformed, ErrUnsupportedLink, ErrFragment or ErrStreamLimit, and is
-// counted; frames that carry neither UDP nor TCP are counted as skipped and
-// return nil.
+// ErrMalformed, ErrUnsupportedLink, ErrFragment, ErrStreamLimit or
+// ErrEncapDepth, and is counted; frames that carry neither UDP nor TCP are
+// counted as skipped and return nil.
 func (d *Decoder) Decode(link layers.LinkType, frame []byte, ci gopacket.CaptureInfo, fn func(*Datagram)) error {
 	d.stats.Frames++
-	vlan, etherType, ip, err := d.link(link, frame)
-	if err != nil {
-		return err
+	d.fn = fn
+	defer func() { d.fn = nil }()
+	d.depth = 0
+	b, hint := frame, uint16(0)
+	for {
+		vlan, etherType, ip, err := d.link(link, b)
+		if err != nil {
+			return err
+		}
+		if vlan == 0 {
+			vlan = hint
+		}
+		if err := d.network(etherType, ip, vlan, ci.Timestamp); err != nil || d.next.b == nil {
+			return err
+		}
+		if d.depth++; d.depth > maxEncapDepth {
+			d.next.b = nil
+			return d.fail(ReasonEncapDepth, fmt.Errorf("%w: %d tunnels", ErrEncapDepth, d.depth))
+		}
+		link, b, hint = d.next.link, d.next.b, d.next.vlan
+		d.next.b = nil
 	}
+}
+
+// network decodes an IP packet and what it carries: it delivers UDP and TCP
+// payloads, or leaves in d.next the frame a tunnel in it carries. IP-in-IP
+// headers the parser went through are added to d.depth here, the tunnel
+// left in d.next by Decode.
+func (d *Decoder) network(etherType uint16, ip []byte, vlan uint16, ts time.Time) error {
 	var parser *gopacket.DecodingLayerParser
 	switch etherType {
 	case etherTypeIPv4:
@@ -164,25 +199,32 @@ func (d *Decoder) Decode(link layers.LinkType, frame []byte, ci gopacket.Capture
 		return d.fail(ReasonMalformed, fmt.Errorf("%w: %v", ErrMalformed, err)) //nolint:errorlint // gopacket's errors are plain strings
 	}
 	if parser.Truncated {
-		return d.fail(ReasonTruncated, fmt.Errorf("%w: %d byte frame", ErrTruncated, len(frame)))
+		return d.fail(ReasonTruncated, fmt.Errorf("%w: %d byte packet", ErrTruncated, len(ip)))
 	}
+	d.dg = Datagram{Time: ts, VLAN: vlan}
 
-	d.fn = fn
-	defer func() { d.fn = nil }()
-	d.dg = Datagram{Time: ci.Timestamp, VLAN: vlan}
-
+	// The parser follows IPv4 and IPv6 headers nested in each other
+	// (protocols 4 and 41) on its own: the last one is the inner packet.
 	var (
-		netLayer, transport gopacket.LayerType
-		fragment            bool
+		netLayer, last, transport gopacket.LayerType
+		fragment                  bool
+		ips                       int
 	)
 	for _, lt := range d.decoded {
+		last = lt
 		switch lt {
 		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
-			netLayer = lt
+			netLayer, fragment = lt, false
+			ips++
 		case layers.LayerTypeIPv6Fragment:
 			fragment = d.frag6.FragmentOffset != 0 || d.frag6.MoreFragments
 		case layers.LayerTypeUDP, layers.LayerTypeTCP:
 			transport = lt
+		}
+	}
+	if ips > 1 {
+		if d.depth += ips - 1; d.depth > maxEncapDepth {
+			return d.fail(ReasonEncapDepth, fmt.Errorf("%w: %d tunnels", ErrEncapDepth, d.depth))
 		}
 	}
 	var src, dst netip.Addr
@@ -191,13 +233,13 @@ func (d *Decoder) Decode(link layers.LinkType, frame []byte, ci gopacket.Capture
 		src, _ = netip.AddrFromSlice(d.ip4.SrcIP)
 		dst, _ = netip.AddrFromSlice(d.ip4.DstIP)
 		if d.ip4.Flags&ipv4MoreFragmentsFlag != 0 || d.ip4.FragOffset != 0 {
-			return d.defrag4(src, dst, ci.Timestamp)
+			return d.defrag4(src, dst, ts)
 		}
 	case layers.LayerTypeIPv6:
 		src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
 		dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
 		if fragment {
-			return d.defrag6(src, dst, ci.Timestamp)
+			return d.defrag6(src, dst, ts)
 		}
 	default:
 		d.stats.Skipped++
@@ -208,10 +250,60 @@ func (d *Decoder) Decode(link layers.LinkType, frame []byte, ci gopacket.Capture
 		d.deliverUDP(src, dst, &d.udp)
 		return nil
 	case layers.LayerTypeTCP:
-		return d.segment(src, dst, &d.tcp, ci.Timestamp)
+		return d.segment(src, dst, &d.tcp, ts)
 	}
-	d.stats.Skipped++
-	return nil
+	// Neither UDP nor TCP: GRE, or IP-in-IP the parser did not follow.
+	var (
+		proto   layers.IPProtocol
+		payload []byte
+	)
+	switch {
+	case last == layers.LayerTypeIPv4:
+		proto, payload = d.ip4.Protocol, d.ip4.Payload
+	case last == layers.LayerTypeIPv6 && d.ip6.HopByHop != nil:
+		proto, payload = d.ip6.HopByHop.NextHeader, d.ip6.Payload
+	case last == layers.LayerTypeIPv6:
+		proto, payload = d.ip6.NextHeader, d.ip6.Payload
+	case last == layers.LayerTypeIPv6Fragment:
+		proto, payload = d.frag6.NextHeader, d.frag6.Payload
+	default: // extension headers
+		proto, payload = d.ext.NextHeader, d.ext.Payload
+	}
+	return d.tunnel(proto, payload)
+}
+
+// tunnel leaves in d.next the frame an IP payload of protocol proto
+// carries when it is a tunnel (GRE, IP-in-IP); anything else is skipped.
+func (d *Decoder) tunnel(proto layers.IPProtocol, b []byte) error {
+	var (
+		t   tunnel
+		err error
+	)
+	switch proto {
+	case protoGRE:
+		t, err = decapGRE(b)
+	case protoIPIP:
+		t = tunnel{link: layers.LinkTypeIPv4, b: b}
+	case protoIPv6Encap:
+		t = tunnel{link: layers.LinkTypeIPv6, b: b}
+	default:
+		err = errSkip
+	}
+	switch {
+	case err == nil && t.b == nil:
+		// An empty inner frame is truncated, and d.next.b must be set for
+		// Decode to go on.
+		return d.fail(ReasonTruncated, fmt.Errorf("%w: empty tunnel payload", ErrTruncated))
+	case err == nil:
+		d.next = t
+		return nil
+	case errors.Is(err, errSkip):
+		d.stats.Skipped++
+		return nil
+	case errors.Is(err, ErrTruncated):
+		return d.fail(ReasonTruncated, err)
+	}
+	return d.fail(ReasonMalformed, err)
 }
 
 // fail counts an undecodable frame.
@@ -221,13 +313,16 @@ func (d *Decoder) fail(reason string, err error) error {
 		d.undecodable[0]++
 	case ReasonMalformed:
 		d.undecodable[1]++
-	default:
+	case ReasonUnsupportedLink:
 		d.undecodable[2]++
+	default:
+		d.undecodable[3]++
 	}
 	return err
 }
 
-// link reads the link-layer header and up to two VLAN tags by hand. This is
+// link reads the link-layer header, up to two VLAN tags and a PPPoE
+// session header by hand. This is
 // zero-copy like gopacket's layers, but also knows the pre-standard 0x9100
 // tag and keeps the outermost VLAN ID (gopacket's one Dot1Q layer would be
 // overwritten by the inner tag of a QinQ frame). It returns the outermost
@@ -290,6 +385,14 @@ func (d *Decoder) link(link layers.LinkType, b []byte) (vlan, etherType uint16, 
 		}
 		etherType, b = binary.BigEndian.Uint16(b[2:4]), b[vlanTagLen:]
 	}
+	if etherType == etherTypePPPoESession {
+		if etherType, b, err = pppoe(b); err != nil {
+			if errors.Is(err, ErrTruncated) {
+				return 0, 0, nil, d.fail(ReasonTruncated, err)
+			}
+			return 0, 0, nil, d.fail(ReasonMalformed, err)
+		}
+	}
 	return vlan, etherType, b, nil
 }
 
@@ -297,8 +400,15 @@ func isVLAN(etherType uint16) bool {
 	return etherType == etherTypeDot1Q || etherType == etherTypeQinQ || etherType == etherType9100
 }
 
-// deliverUDP hands one UDP datagram to the callback.
+// deliverUDP hands one UDP datagram to the callback, or leaves in d.next
+// the frame it carries when it is VXLAN.
 func (d *Decoder) deliverUDP(src, dst netip.Addr, u *layers.UDP) {
+	if u.DstPort == vxlanPort {
+		if t, ok := decapVXLAN(u.Payload); ok {
+			d.next = t
+			return
+		}
+	}
 	d.dg.Transport = UDP
 	d.dg.Src = netip.AddrPortFrom(src, uint16(u.SrcPort))
 	d.dg.Dst = netip.AddrPortFrom(dst, uint16(u.DstPort))
@@ -348,7 +458,9 @@ func (d *Decoder) defrag6(src, dst netip.Addr, ts time.Time) error {
 	return d.transport(out.NextHeader, out.Payload, src, dst, ts)
 }
 
-// transport decodes the UDP or TCP header of a reassembled datagram.
+// transport decodes the UDP or TCP header of a reassembled datagram, or
+// leaves in d.next the frame it carries when it is a tunnel (a large
+// mirrored frame makes GRE fragments).
 func (d *Decoder) transport(proto layers.IPProtocol, b []byte, src, dst netip.Addr, ts time.Time) error {
 	var fb truncFeedback
 	switch proto {
@@ -367,8 +479,7 @@ func (d *Decoder) transport(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 		}
 		return d.segment(src, dst, &d.tcp, ts)
 	}
-	d.stats.Skipped++
-	return nil
+	return d.tunnel(proto, b)
 }
 
 // Expire drops fragment and TCP state idle since before now minus the
@@ -386,6 +497,7 @@ func (d *Decoder) Stats() DecoderStats {
 		ReasonTruncated:       d.undecodable[0],
 		ReasonMalformed:       d.undecodable[1],
 		ReasonUnsupportedLink: d.undecodable[2],
+		ReasonEncapDepth:      d.undecodable[3],
 	}
 	s.FragmentsPending = len(d.defrag.t4.entries) + len(d.defrag.t6.entries)
 	s.FragmentBytesPending = d.defrag.t4.bytes + d.defrag.t6.bytes
@@ -400,5 +512,6 @@ func (d *Decoder) Stats() DecoderStats {
 	s.TCPBytesRetransmitted = a.retransmitted
 	s.TCPBytesSkipped = a.skipped
 	s.TCPBytesDropped = a.dropped
+	s.WebSocket = d.WebSocketStats()
 	return s
 }

@@ -18,6 +18,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frag4(f, p4, 32)[1], uint16(layers.LinkTypeRaw))
 	f.Add(frag6(f, p6, 32, 1)[0], uint16(layers.LinkTypeIPv6))
 	f.Add(tcpPacket(f, "192.0.2.1", "192.0.2.2", 1, 5060, tcpSeg{seq: 1, syn: true, payload: "x"}), uint16(layers.LinkTypeIPv4))
+	// Remote mirrors: every encapsulation followed, and those kept out.
+	for _, tc := range encapCases(f) {
+		for _, fr := range tc.frames {
+			f.Add(fr, uint16(layers.LinkTypeEthernet))
+		}
+	}
+	for _, tc := range rejectedEncap(f) {
+		f.Add(tc.frame, uint16(layers.LinkTypeEthernet))
+	}
 	f.Fuzz(func(t *testing.T, frame []byte, link uint16) {
 		d := NewDecoder(WithTCPLimits(4, 64), WithFragmentLimits(4, 4096))
 		fn := func(dg *Datagram) {

@@ -48,4 +48,8 @@ type DecoderStats struct {
 	TCPBytesSkipped uint64
 	// TCPBytesDropped counts out-of-order bytes held and then discarded.
 	TCPBytesDropped uint64
+
+	// WebSocket counts the SIP over WebSocket layer (RFC 7118) of the TCP
+	// streams.
+	WebSocket WebSocketStats
 }

@@ -42,6 +42,7 @@ type tcpStream struct {
 	last     time.Time // capture time of the last segment
 	pending  []tcpSegment
 	buffered int
+	ws       wsTrack // SIP over WebSocket (websocket.go)
 }
 
 // tcpAssembler turns TCP segments into in-order stream bytes.
@@ -59,6 +60,11 @@ type tcpAssembler struct {
 	dropped       uint64
 	refused       uint64
 	expired       uint64
+
+	// ws counts the WebSocket layer; scratch is where it unmasks a frame
+	// that is handed on at once (websocket.go).
+	ws      wsCounters
+	scratch []byte
 }
 
 func newTCPAssembler(maxStreams, maxBuffered int, idle, gapTimeout time.Duration) *tcpAssembler {
@@ -165,7 +171,7 @@ func (a *tcpAssembler) data(s *tcpStream, seq uint32, b []byte, ts time.Time, fr
 	s.gap, s.closed = false, false
 	s.next += uint32(len(b)) //nolint:gosec // G115: a segment is < 64 KiB
 	a.delivered += uint64(len(b))
-	emit(b, ts, start)
+	a.deliver(s, b, ts, start, emit)
 	a.drain(s, emit)
 }
 

@@ -170,7 +170,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Ring:               cfg.RingPolicy(),
 		Version:            o.Version,
 		Operators:          operatorNames(cfg),
-		UndecodableReasons: []string{capture.ReasonTruncated, capture.ReasonMalformed, capture.ReasonUnsupportedLink},
+		UndecodableReasons: []string{capture.ReasonTruncated, capture.ReasonMalformed, capture.ReasonUnsupportedLink, capture.ReasonEncapDepth},
 		SIPErrorReasons:    tap.SIPErrorReasons(),
 	})
 	if err != nil {
