@@ -62,6 +62,14 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchtap-linux-arm64 ./cmd/switchtap
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchtap-linux-armv7 ./cmd/switchtap
 
+# A Debian package per architecture around the static binaries of cross:
+# bin/switchtap_<version>_<arch>.deb (packaging/build-deb.sh, dpkg-deb).
+.PHONY: deb
+deb: cross
+	packaging/build-deb.sh '$(VERSION)' amd64 bin/switchtap-linux-amd64 bin
+	packaging/build-deb.sh '$(VERSION)' arm64 bin/switchtap-linux-arm64 bin
+	packaging/build-deb.sh '$(VERSION)' armhf bin/switchtap-linux-armv7 bin
+
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 lint:

@@ -53,6 +53,10 @@ type Config struct {
 	// Device is the alarm panel: lamps, buzzer, silence button, status
 	// lamp (package device).
 	Device device.Config `yaml:"device"`
+	// ClockCheck makes an unsynchronised system clock a status-lamp fault
+	// while capturing live: every timestamp comes from it (issue 12). On
+	// in the shipped configuration; off when absent.
+	ClockCheck bool `yaml:"clock_check"`
 }
 
 // Recording configures the audio recordings (package recorder).

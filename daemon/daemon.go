@@ -29,6 +29,7 @@ import (
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/export"
 	"github.com/switchtap/switchtap/hep"
+	"github.com/switchtap/switchtap/internal/clocksync"
 	"github.com/switchtap/switchtap/metrics"
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/storage"
@@ -325,6 +326,12 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	d.sup.Add("status lamp", Back, &panelWatch{st: st, driver: driver, button: button, hub: hub, lamp: lamp})
 	d.sup.Add("store maintenance", Back, d.store)
 	d.sup.Add("aggregates", Back, aggs)
+	// Timestamps come from the system clock while capturing live: an
+	// unsynchronised one is a fault on the lamp (issue 12).
+	if cfg.ClockCheck && len(o.Pcaps) == 0 {
+		st.clock = clocksync.NewWatch(nil, clocksync.WithLogger(log.With("component", "clock")))
+		d.sup.Add("clock watch", Back, st.clock)
+	}
 	// Its last beat reads the capture's final counters; the store is still
 	// open then.
 	d.sup.Add("health log", Back, health)

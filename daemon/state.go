@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchtap/switchtap/config"
 	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/internal/clocksync"
 	"github.com/switchtap/switchtap/metrics"
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/storage"
@@ -32,6 +33,9 @@ type state struct {
 	errs    *errorRing
 	// uplink is the central server's sender, nil when none is configured.
 	uplink *uplink.Sender
+	// clock watches the system clock's synchronisation (clock_check, live
+	// capture only); nil when off.
+	clock *clocksync.Watch
 	// recBytes and recFiles are the recordings' size, measured by the
 	// retention sweep (a walk too slow for every scrape).
 	recBytes, recFiles atomic.Uint64
@@ -43,6 +47,9 @@ func (st *state) health() device.Health {
 	h.Fault = st.storeFault(h.Fault)
 	if h.Fault == "" && st.rec != nil && st.rec.Stats().FloorReached {
 		h.Fault = "disk floor reached"
+	}
+	if h.Fault == "" && st.clock != nil {
+		h.Fault = st.clock.Fault()
 	}
 	if h.Fault == "" && st.uplink != nil && st.uplink.Unreachable(offlineAfter(st.cfg.Uplink)) {
 		h.Fault = "sin conexión con el servidor central"

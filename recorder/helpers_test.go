@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -164,4 +165,21 @@ func readWAV(t *testing.T, path string) (wavFormat, []byte) {
 		t.Fatalf("RIFF size %d, want %d", got, len(b)-8)
 	}
 	return wf, data
+}
+
+// syncRec waits until the files of the legs ended so far are committed
+// (durable and in place).
+func syncRec(t testing.TB, r *Recorder) {
+	t.Helper()
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finishInPlace finishes w and puts it in place as the committer would.
+func finishInPlace(w *wavWriter) error {
+	if err := w.finish(); err != nil {
+		return err
+	}
+	return os.Rename(w.path+partSuffix, w.path)
 }

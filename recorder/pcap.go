@@ -75,17 +75,12 @@ func (p *pcapWriter) write(d *capture.Datagram) error {
 	return nil
 }
 
-// finish flushes, syncs and renames the file into place.
+// finish flushes and closes the file, still ".part": the committer makes
+// it durable and puts it in place (commit.go).
 func (p *pcapWriter) finish() error {
 	err := p.bw.Flush()
-	if err == nil {
-		err = p.f.Sync()
-	}
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(p.path+partSuffix, p.path)
 	}
 	if err != nil {
 		return fmt.Errorf("finish pcap %s: %w", p.path, err)

@@ -14,9 +14,14 @@
 //
 // Encrypted (SRTP) legs and codecs we cannot decode get no WAV: the call
 // record says why, and the leg's RTP is kept as a pcap.
+//
+// A finished file is made durable off the capture path, in groups, by a
+// committer of its own (commit.go): the pipeline never waits on the disk,
+// and a file is reported complete only once it is on disk and in place.
 package recorder
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -82,6 +87,21 @@ type Config struct {
 	// Now is the wall clock, used only for disk checks and retention,
 	// never to place audio. Default time.Now.
 	Now func() time.Time
+	// Syncer makes finished files durable, from the committer's goroutine
+	// (commit.go). Default: the disk (syncfs for a group on Linux).
+	Syncer Syncer
+	// CommitQueue bounds the finished files waiting for the committer;
+	// past it a leg's file is not promised (ReasonCommitFull). Default
+	// DefaultCommitQueue.
+	CommitQueue int
+	// SyncOnClose makes every file durable in one round at Close (or
+	// Sync) instead of as they finish: for replay, which stores nothing
+	// and prints its records only after Close. No committer goroutine;
+	// the files stay ".part" until then.
+	SyncOnClose bool
+	// CloseTimeout bounds Close's wait for the last files. Default
+	// DefaultCloseTimeout.
+	CloseTimeout time.Duration
 }
 
 // Side gives the figures of one direction that the call record does not
@@ -132,6 +152,8 @@ type Recorder struct {
 	diskWritten, diskBudget uint64
 	// statfs reads the free space of Dir (nil: statfs(2); tests fake it).
 	statfs func(dir string) (uint64, error)
+	// com makes the finished files durable (commit.go).
+	com *committer
 }
 
 // New returns a recorder writing under cfg.Dir (created with mode 0700).
@@ -157,6 +179,15 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Syncer == nil {
+		cfg.Syncer = diskSyncer{}
+	}
+	if cfg.CommitQueue <= 0 {
+		cfg.CommitQueue = DefaultCommitQueue
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = DefaultCloseTimeout
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -166,6 +197,12 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 		legs:   make(map[string]*leg),
 		expect: make(map[netip.AddrPort]expectation),
 		ended:  make(map[string]*Result),
+	}
+	if cfg.SyncOnClose {
+		r.com = newCommitter(cfg.Syncer, 0)
+	} else {
+		r.com = newCommitter(cfg.Syncer, cfg.CommitQueue)
+		go r.runCommitter()
 	}
 	r.checkDisk()
 	return r, nil
@@ -491,9 +528,8 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	if l.pcap != nil {
 		if err := l.pcap.finish(); err != nil {
 			r.writeFailed(l, err)
-		} else {
+		} else if r.handOff(l, true) {
 			res.Pcap = l.relPath
-			r.stats.PcapsWritten++
 		}
 		l.pcap = nil
 	}
@@ -515,7 +551,29 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	res.Recording.Pcap = res.Pcap
 	res.Recording.Caller = res.Caller.record()
 	res.Recording.Callee = res.Callee.record()
+	if l.relPath != "" {
+		// Committed (and failed) before the end: the disk floor closed
+		// the file earlier.
+		if reason := r.com.failure(l.relPath); reason != "" {
+			failResult(res, l.relPath, reason)
+		}
+	}
 	return res
+}
+
+// handOff gives the leg's closed file to the committer; when its queue is
+// full the file is not promised and the leg says why.
+func (r *Recorder) handOff(l *leg, pcap bool) bool {
+	if r.com.handOff(l.callID, l.relPath, pcap) {
+		return true
+	}
+	if !pcap {
+		// A pcap leg keeps the reason it has no WAV; it loses its pcap.
+		l.notRec = ReasonCommitFull
+	}
+	r.log.Error("recording not kept: too many files wait for the disk", "call_id", l.callID,
+		"file", l.relPath+partSuffix, "waiting", r.cfg.CommitQueue)
+	return false
 }
 
 // record returns the side's figures as they go into the call record.
@@ -546,8 +604,10 @@ func (r *Recorder) closeMix(l *leg, frames int64) {
 		r.writeFailed(l, err)
 		return
 	}
-	r.stats.FilesWritten++
+	// Written (to the page cache): counted for the free-space budget now,
+	// as a finished file once durable (commitRound).
 	r.stats.BytesWritten += m.w.bytes + uint64(len(m.w.fmt.header(0)))
+	r.handOff(l, false)
 }
 
 // side sums the flows of one channel.
@@ -581,21 +641,29 @@ func (l *leg) side(c int) Side {
 	return s
 }
 
-// Close finishes every open file (headers patched) with what was received.
+// Close finishes every open file (headers patched) with what was received,
+// then waits (at most CloseTimeout) until every finished file is durable.
+// The recorder must not be used after.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	var errs []string
+	before := r.stats.WriteErrors
 	for id, l := range r.legs {
-		before := r.stats.WriteErrors
 		res := r.finish(l, l.last, true)
 		r.remember(id, res)
 		if r.stats.WriteErrors != before {
 			errs = append(errs, id)
+			before = r.stats.WriteErrors
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("recorder: %d recordings not finished: %s", len(errs), strings.Join(errs, ", "))
+	r.mu.Unlock()
+	// The committer publishes under r.mu: it is not held while waiting.
+	err := r.stopCommitter(r.cfg.CloseTimeout)
+	r.mu.Lock()
+	failed := r.stats.WriteErrors - before
+	r.mu.Unlock()
+	if len(errs) > 0 || failed > 0 {
+		err = errors.Join(err, fmt.Errorf("recorder: %d recordings not finished: %s", len(errs)+int(failed), strings.Join(errs, ", "))) //nolint:gosec // G115: counts are small.
 	}
-	return nil
+	return err
 }

@@ -101,6 +101,7 @@ func TestAlignment(t *testing.T) {
 	}
 	end := t0.Add(5 * time.Second)
 	rec := r.End(callID, end)
+	syncRec(t, r)
 	if rec == nil || rec.NotRecordable != "" {
 		t.Fatalf("recording %+v", rec)
 	}
@@ -199,6 +200,7 @@ func TestPCMFile(t *testing.T) {
 		l.send(t, r, t0.Add(time.Duration(i)*20*time.Millisecond), byte(0x40+i))
 	}
 	rec := r.End(callID, t0.Add(200*time.Millisecond))
+	syncRec(t, r)
 	if rec.Caller.Codec != "PCMA" {
 		t.Errorf("codec %q", rec.Caller.Codec)
 	}
@@ -234,6 +236,7 @@ func TestNATLearnedSource(t *testing.T) {
 		}
 	}
 	rec := r.End(callID, t0.Add(100*time.Millisecond))
+	syncRec(t, r)
 	if rec.Caller.Packets != 5 || rec.Callee.Packets != 5 {
 		t.Fatalf("caller %+v callee %+v", rec.Caller, rec.Callee)
 	}
@@ -287,6 +290,7 @@ func TestNotRecordable(t *testing.T) {
 				l.send(t, r, t0.Add(time.Duration(i)*20*time.Millisecond), 3)
 			}
 			res := r.EndResult(callID, t0.Add(time.Second))
+			syncRec(t, r)
 			if res.Recording.NotRecordable != tc.reason || res.Recording.File != "" {
 				t.Fatalf("recording %+v", res.Recording)
 			}
@@ -377,6 +381,7 @@ func TestStreamTimeoutNoBye(t *testing.T) {
 	// The leg is ended by the tracker's timeout much later: the file stops
 	// with the audio, the last packet's 20 ms included (100 × 20 ms).
 	rec := r.End(callID, t0.Add(time.Hour))
+	syncRec(t, r)
 	if rec.DurationSeconds != 2 {
 		t.Errorf("duration %v, want 2", rec.DurationSeconds)
 	}
@@ -386,6 +391,7 @@ func TestDiskFloor(t *testing.T) {
 	r := newRecorder(t, Config{MinFreeBytes: 1 << 62})
 	answer(r, sdpBody(callerAddr, "RTP/AVP", "0", ""), sdpBody(calleeAddr, "RTP/AVP", "0", ""))
 	rec := r.End(callID, t0.Add(time.Second))
+	syncRec(t, r)
 	if rec == nil || rec.NotRecordable != ReasonDiskFloor || rec.File != "" {
 		t.Fatalf("recording %+v", rec)
 	}
@@ -408,6 +414,7 @@ func TestDiskFloorTruncates(t *testing.T) {
 	r.Advance(t0.Add(time.Second))
 	l.send(t, r, t0.Add(20*time.Millisecond), 1)
 	rec := r.End(callID, t0.Add(time.Minute))
+	syncRec(t, r)
 	if rec.NotRecordable != ReasonDiskTruncated || rec.File == "" || rec.DurationSeconds != 0 {
 		t.Fatalf("recording %+v", rec)
 	}

@@ -167,7 +167,7 @@ func recordFlow(t *testing.T, path string, flow fiveTuple, answer time.Time, f f
 	}
 	st.drain()
 	m.flushTo(max(samplesOf(last.Sub(answer))+800, m.ch[0].hi))
-	if err := w.finish(); err != nil {
+	if err := finishInPlace(w); err != nil {
 		t.Fatal(err)
 	}
 	_, data := readWAV(t, wavPath)

@@ -29,7 +29,7 @@ func TestRecovered(t *testing.T) {
 			t.Fatal(err)
 		}
 		if finish {
-			if err := w.finish(); err != nil {
+			if err := finishInPlace(w); err != nil {
 				t.Fatal(err)
 			}
 			return

@@ -79,6 +79,7 @@ func TestDiskFloorByBytes(t *testing.T) {
 		t.Errorf("%d free-space checks for %d bytes: not cheap", checks, writtenAtFloor)
 	}
 	rec := r.End(callID, at)
+	syncRec(t, r)
 	if rec == nil || rec.NotRecordable != ReasonDiskTruncated {
 		t.Fatalf("recording %+v, want truncated at the floor", rec)
 	}

@@ -26,8 +26,12 @@ type Stats struct {
 	BadSDP uint64
 	// NotRecordable counts legs refused (encrypted, codec, disk floor).
 	NotRecordable uint64
-	// FilesWritten, PcapsWritten and BytesWritten count finished files.
+	// FilesWritten and PcapsWritten count files finished and durable
+	// (committed); BytesWritten counts the bytes of files finished,
+	// durable or still waiting for the committer (Commit.Waiting).
 	FilesWritten, PcapsWritten, BytesWritten uint64
+	// Commit describes the group commit of finished files.
+	Commit CommitStats
 	// WriteErrors counts files that could not be created or written.
 	WriteErrors uint64
 	// FloorReached says free space is below MinFreeBytes.
@@ -43,6 +47,7 @@ func (r *Recorder) Stats() Stats {
 	s := r.stats
 	s.Legs = len(r.legs)
 	s.FloorReached = r.floor
+	s.Commit = r.com.stats()
 	for _, l := range r.legs {
 		for _, f := range l.flows {
 			s.Lost += f.st.c.Lost

@@ -119,20 +119,17 @@ func (w *wavWriter) frames(left, right []int16) error {
 	return err
 }
 
-// finish patches the header sizes, syncs and renames the file into place.
+// finish patches the header sizes and closes the file, still ".part": the
+// committer makes it durable and puts it in place (commit.go). Writes
+// only, into the page cache: the pipeline's goroutine never waits on the
+// disk here.
 func (w *wavWriter) finish() error {
 	err := w.bw.Flush()
 	if err == nil {
 		_, err = w.f.WriteAt(w.fmt.header(uint32(min(w.bytes, maxData(w.fmt)))), 0)
 	}
-	if err == nil {
-		err = w.f.Sync()
-	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.path+partSuffix, w.path)
 	}
 	if err != nil {
 		return fmt.Errorf("finish wav %s: %w", w.path, err)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,10 @@ import (
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
 )
+
+// faultCommit starts the status lamp's fault while records wait for a
+// disk that does not make their recordings durable.
+const faultCommit = "recordings:"
 
 // FlushShutdown is the end_detail of legs still open when the daemon stops.
 const FlushShutdown = "shutdown"
@@ -51,6 +57,23 @@ type CallWriter interface {
 type ProgressWriter interface {
 	CallWriter
 	PutProgress(ctx context.Context, open, done []sip.Call) error
+}
+
+// DurableMedia is a MediaRecorder whose files become durable after End
+// returns, in groups, by a committer of its own (recorder.Recorder): the
+// store writer stores a record only once the files it names are settled,
+// so that a record reported stored names a recording on disk, while the
+// capture never waits for the disk. NewDaemon finds it among the
+// pipeline's options (WithRecorder).
+type DurableMedia interface {
+	// Mark is the committer's mark of the files handed off so far.
+	Mark() uint64
+	// Durable is the mark settled so far and a channel closed when it
+	// next advances.
+	Durable() (uint64, <-chan struct{})
+	// Settle returns the recording to store once settled (without a file
+	// that could not be made durable).
+	Settle(rec *sip.Recording) *sip.Recording
 }
 
 // DaemonConfig tunes a Daemon.
@@ -90,6 +113,10 @@ type DaemonConfig struct {
 	// loses no call that rang. It needs a store that is a ProgressWriter;
 	// replay never does it (the provisional records are a daemon concern).
 	Provisional bool
+	// CommitStall is how long the records may wait for their recordings
+	// to be made durable (DurableMedia) before the status lamp shows a
+	// fault: the disk is not answering. Default 10 s.
+	CommitStall time.Duration
 }
 
 // Daemon captures live, tracks calls and stores each finished leg.
@@ -110,6 +137,9 @@ type Daemon struct {
 	fault atomic.Value
 
 	queue *recordQueue
+	// media is the pipeline's recorder when its files are committed
+	// apart (nil: records need not wait).
+	media DurableMedia
 	// progress holds the provisional records waiting for the store (nil
 	// unless cfg.Provisional); pw is the store that keeps them.
 	progress *progressQueue
@@ -147,6 +177,9 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CommitStall <= 0 {
+		cfg.CommitStall = 10 * time.Second
+	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
@@ -167,6 +200,9 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 		}
 	}
 	d.p = NewPipeline(cfg.Tracker, d.enqueue, log, opts...)
+	if m, ok := d.p.rec.(DurableMedia); ok {
+		d.media = m
+	}
 	return d
 }
 
@@ -189,7 +225,13 @@ func (d *Daemon) enqueue(c sip.Call) {
 	if d.progress != nil {
 		d.progress.remove(c.ID)
 	}
-	if !d.queue.push(c) {
+	var need uint64
+	if d.media != nil && c.Recording != nil {
+		// Its file was handed off when the recorder ended the leg, just
+		// before this record was emitted: the mark covers it.
+		need = d.media.Mark()
+	}
+	if !d.queue.push(c, need) {
 		d.log.Error("record dropped: store queue full", "id", c.ID, "call_id", c.CallID,
 			"queued", d.cfg.QueueSize, "dropped_total", d.queue.droppedCount())
 	}
@@ -572,8 +614,34 @@ func (d *Daemon) write() error {
 		progressReady = d.progress.ready
 	}
 	backoff := d.cfg.RetryMin
+	drain := d.drain // nil once seen closed
+	// stalled is when the head of the queue started waiting for the
+	// recorder's committer while it made no progress past seen (zero: it
+	// does not wait).
+	var stalled time.Time
+	var seen uint64
 	for {
-		batch := d.queue.peek(maxBatch)
+		durable := uint64(math.MaxUint64)
+		var committed <-chan struct{}
+		if d.media != nil {
+			durable, committed = d.media.Durable()
+		}
+		batch, blocked := d.queue.peek(maxBatch, durable)
+		if !blocked {
+			committed = nil
+		}
+		if !blocked || durable != seen {
+			// The committer is keeping up: the disk answers.
+			seen, stalled = durable, time.Time{}
+			if f, _ := d.fault.Load().(string); strings.HasPrefix(f, faultCommit) {
+				d.fault.Store("")
+			}
+		}
+		if d.media != nil {
+			for i := range batch {
+				batch[i].Recording = d.media.Settle(batch[i].Recording)
+			}
+		}
 		// Final records first; provisional ones fill the batch. A final
 		// record is never behind its provisional one: it removed it from
 		// progress before it was queued, and PutProgress writes the
@@ -583,14 +651,46 @@ func (d *Daemon) write() error {
 			open = d.progress.peek(maxBatch - len(batch))
 		}
 		if len(batch) == 0 && len(open) == 0 {
-			if draining {
+			if draining && !blocked {
 				return nil
 			}
+			// While draining, blocked means the recordings of the
+			// records left are not yet durable: wait for the disk up to
+			// the drain deadline.
+			var deadline chan struct{}
+			if draining {
+				deadline = stop
+			}
+			var stallC <-chan time.Time
+			var stallT *time.Timer
+			if blocked {
+				now := d.cfg.Now()
+				if stalled.IsZero() {
+					stalled = now
+				}
+				if left := d.cfg.CommitStall - now.Sub(stalled); left > 0 {
+					stallT = time.NewTimer(left)
+					stallC = stallT.C
+				} else {
+					d.fault.Store(fmt.Sprintf("%s no recording made durable for %s", faultCommit, now.Sub(stalled).Round(time.Second)))
+				}
+			}
 			select {
+			case <-stallC:
+				d.log.Error("the disk has not made the recordings durable: records wait", "queued", d.queue.len(), "for", d.cfg.CommitStall)
 			case <-d.queue.ready:
 			case <-progressReady:
-			case <-d.drain:
+			case <-committed:
+			case <-drain:
+				drain = nil
 				startDrain()
+			case <-deadline:
+				n := d.queue.drop()
+				d.log.Error("records lost: their recordings were not made durable by shutdown", "records", n)
+				return fmt.Errorf("store: %d records not stored at shutdown: their recordings are not durable", n)
+			}
+			if stallT != nil {
+				stallT.Stop()
 			}
 			continue
 		}
@@ -634,6 +734,7 @@ func (d *Daemon) write() error {
 		if !draining {
 			select {
 			case <-d.drain:
+				drain = nil
 				startDrain()
 			default:
 			}

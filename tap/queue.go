@@ -7,33 +7,42 @@ import (
 )
 
 // recordQueue holds finished records between the capture and the store
-// writer. push never blocks: the capture goroutine must not wait on a disk
+// writer. Each waits, at the head, for the recordings it names to be
+// durable (need, a mark of the recorder's committer: DurableMedia), so that
+// no record is stored before its audio is on disk. push never blocks: the capture goroutine must not wait on a disk
 // (it holds the pipeline's lock while it emits). When the store cannot keep
 // up or fails, records wait here up to max; past it they are counted as
 // dropped, which the daemon logs and exports.
 type recordQueue struct {
 	mu      sync.Mutex
-	q       []sip.Call
+	q       []queued
 	max     int
 	dropped uint64
 	// ready has room for one wake-up: a push never blocks on it.
 	ready chan struct{}
 }
 
+// queued is a record and the committer's mark it waits for (0: none).
+type queued struct {
+	c    sip.Call
+	need uint64
+}
+
 func newRecordQueue(max int) *recordQueue {
 	return &recordQueue{max: max, ready: make(chan struct{}, 1)}
 }
 
-// push appends c, or counts it as dropped when the queue is full; it
-// reports whether c was kept.
-func (q *recordQueue) push(c sip.Call) bool {
+// push appends c, to be stored once the committer has settled need, or
+// counts it as dropped when the queue is full; it reports whether c was
+// kept.
+func (q *recordQueue) push(c sip.Call, need uint64) bool {
 	q.mu.Lock()
 	if len(q.q) >= q.max {
 		q.dropped++
 		q.mu.Unlock()
 		return false
 	}
-	q.q = append(q.q, c)
+	q.q = append(q.q, queued{c: c, need: need})
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
@@ -42,15 +51,23 @@ func (q *recordQueue) push(c sip.Call) bool {
 	return true
 }
 
-// peek returns a copy of up to n records from the head, left in place
-// until done confirms they are stored.
-func (q *recordQueue) peek(n int) []sip.Call {
+// peek returns a copy of up to n records from the head whose need is at
+// most durable, left in place until done confirms they are stored; blocked
+// says a record behind them waits for the committer. Records are stored in
+// the order they came: one that waits holds back those behind it.
+func (q *recordQueue) peek(n int, durable uint64) (out []sip.Call, blocked bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n = min(n, len(q.q))
-	out := make([]sip.Call, n)
-	copy(out, q.q[:n])
-	return out
+	k := 0
+	for k < n && q.q[k].need <= durable {
+		k++
+	}
+	out = make([]sip.Call, k)
+	for i := range out {
+		out[i] = q.q[i].c
+	}
+	return out, k < len(q.q) && k < n
 }
 
 // done removes the n records at the head, stored.

@@ -40,6 +40,9 @@ usage:
   switchtap central --config FILE                           the central reporting server (PostgreSQL)
   switchtap central box add BOX_ID --office NAME            enrol a box: prints its token once
   switchtap device test [--config FILE] [--step 1s]         cycle every lamp and the buzzer, report the button
+  switchtap config check [--config FILE]                    validate the configuration (OK, or the key in error)
+  switchtap doctor [--config FILE] [-i IFACE] [--listen 10s]
+                                                            check the box: interface, SIP seen, clock, GPIO, disk
   switchtap version                                         print the version
 
 exit status: 0 done; 1 error; 2 usage mistake; 3 partial input: replay read a
@@ -118,6 +121,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCalls(ctx, rest, stdout, stderr)
 	case "device":
 		return cmdDevice(ctx, rest, stdout, stderr)
+	case "config":
+		return cmdConfig(ctx, rest, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(ctx, rest, stdout, stderr)
 	case "recording":
 		return cmdRecording(ctx, rest, stdout, stderr)
 	case "user":
