@@ -500,6 +500,16 @@ func AlarmPolicy(cfg config.Config) device.PolicyConfig {
 // OpenRecorder repairs what a crash left half-written, then opens the
 // recorder (shared with replay --record-dir).
 func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
+	return openRecorder(cfg, false, log)
+}
+
+// OpenReplayRecorder is OpenRecorder for `replay`: the files are made
+// durable once, when it closes, not round by round (issue 12).
+func OpenReplayRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
+	return openRecorder(cfg, true, log)
+}
+
+func openRecorder(cfg config.Config, syncOnClose bool, log *slog.Logger) (*recorder.Recorder, error) {
 	dir := cfg.RecordingDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("recordings: %w", err)
@@ -517,6 +527,7 @@ func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, erro
 		MinFreeBytes:  uint64(cfg.Recording.MinFree),
 		MaxTotalBytes: uint64(cfg.Recording.MaxTotal),
 		MaxAge:        cfg.Recording.MaxAge,
+		SyncOnClose:   syncOnClose,
 	}, log)
 }
 

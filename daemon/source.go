@@ -15,7 +15,10 @@ import (
 // as fast as they can be read. Its frames keep their capture timestamps, so
 // records equal replay's.
 type fileSource struct {
-	src      capture.Source
+	src capture.Source
+	// counter counts what src has read, for run --pcap's progress line
+	// (issue 12).
+	counter  *capture.Counter
 	realtime bool
 	now      func() time.Time
 
@@ -35,7 +38,17 @@ func openFiles(paths []string, realtime bool, now func() time.Time) (*fileSource
 	if err != nil {
 		return nil, err
 	}
-	return &fileSource{src: src, realtime: realtime, now: now, closed: make(chan struct{})}, nil
+	// Paced at capture speed, frame by frame (the capture times give the
+	// time left); else by read buffer, at no cost a frame.
+	src, cnt := capture.Count(src, realtime)
+	return &fileSource{src: src, counter: cnt, realtime: realtime, now: now, closed: make(chan struct{})}, nil
+}
+
+// Progress returns how far the files have been read, waiting up to wait
+// for the reader's next frame (capture.Counter.Progress). Safe from any
+// goroutine.
+func (f *fileSource) Progress(wait time.Duration) capture.Progress {
+	return f.counter.Progress(wait)
 }
 
 // ReadFrame returns the next frame, waiting for its moment in realtime

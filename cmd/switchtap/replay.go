@@ -33,12 +33,17 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// A progress line on a terminal (issue 12), nothing otherwise; the
+	// messages that share stderr with it blank it first.
+	prog := newProgress(stderr, false, progressEnv{})
+	stderr = prog.writer(stderr)
 	log := newLogger(stderr, "warn")
 	src, err := capture.OpenFiles(files)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	src = prog.watch(src)
 	// A file cut mid-packet ends at its last whole frame and the calls read
 	// so far are printed; the exit status says the input was partial
 	// (issue 9 §3).
@@ -71,18 +76,21 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Recording.Dir = *recordDir
 		// Replay writes what the capture holds: no retention, no floor.
 		cfg.Recording.MinFree, cfg.Recording.MaxTotal, cfg.Recording.MaxAge = 0, 0, 0
-		if rec, err = daemon.OpenRecorder(cfg, log); err != nil {
+		if rec, err = daemon.OpenReplayRecorder(cfg, log); err != nil {
 			return err
 		}
 		opts = append(opts, tap.WithRecorder(rec))
 	}
-	p := tap.NewPipeline(cfg.TrackerConfig(), col.Add, log, opts...)
+	p := tap.NewPipeline(cfg.TrackerConfig(), prog.countCalls(col.Add), log, opts...)
+	stopProg := prog.run(ctx)
+	defer stopProg()
 	err = tap.Replay(ctx, src, p)
 	if rec != nil {
 		if cerr := rec.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}
+	stopProg()
 	if err != nil {
 		return err
 	}
