@@ -23,7 +23,7 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./export/ ./uplink/ ./central/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./export/ ./uplink/ ./central/ ./hep/
 
 # Each fuzz target for FUZZTIME; new crashers land in testdata/fuzz/.
 fuzz:
@@ -55,6 +55,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPDF$$' -fuzztime $(FUZZTIME) ./export/
 	$(GO) test -run '^$$' -fuzz '^FuzzProcedureBodies$$' -fuzztime $(FUZZTIME) ./web/
 	$(GO) test -run '^$$' -fuzz '^FuzzPostedAnswers$$' -fuzztime $(FUZZTIME) ./web/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecap$$' -fuzztime $(FUZZTIME) ./capture/
+	$(GO) test -run '^$$' -fuzz '^FuzzWebSocketStream$$' -fuzztime $(FUZZTIME) ./capture/
+	$(GO) test -run '^$$' -fuzz '^FuzzWebSocketRoundTrip$$' -fuzztime $(FUZZTIME) ./capture/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./hep/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./hep/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitID$$' -fuzztime $(FUZZTIME) ./central/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTimedatectl$$' -fuzztime $(FUZZTIME) ./internal/clocksync/
 
 # Static binaries for the board and the usual servers.
 cross:
