@@ -71,6 +71,8 @@ type Daemon struct {
 	rec   *recorder.Recorder
 	tap   *tap.Daemon
 	acc   *access.Service
+	// files is the capture files' source of run --pcap, nil when live.
+	files *fileSource
 
 	source                   string
 	webLn, sockLn, metricsLn net.Listener
@@ -126,7 +128,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 					"offset", e.Offset, "size", e.Size, "frames", e.Frames, "err", e.Err)
 			})
 		}
-		src, source = fs, "pcap"
+		src, source, d.files = fs, "pcap", fs
 	} else {
 		if cfg.Interface == "" {
 			return nil, fmt.Errorf("%w: run needs -i IFACE (or interface: in the config) or --pcap FILE", ErrUsage)
@@ -424,6 +426,16 @@ func (d *Daemon) close() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// InputProgress returns how far the capture files have been read (run
+// --pcap), waiting up to the given time for fresh figures; nil when the
+// daemon captures live.
+func (d *Daemon) InputProgress() func(time.Duration) capture.Progress {
+	if d.files == nil {
+		return nil
+	}
+	return d.files.Progress
 }
 
 // WebAddr is the console's address (nil when off).

@@ -74,6 +74,7 @@ type progress struct {
 	// What the line shows; set before start.
 	input func() capture.Progress
 	calls func() uint64
+	unit  string
 	ended func() bool
 
 	mu    sync.Mutex
@@ -152,6 +153,14 @@ func (p *progress) follow(input func() capture.Progress, calls func() uint64, en
 		return
 	}
 	p.input, p.calls, p.ended = input, calls, ended
+}
+
+// countsRecords labels the count "records": the daemon's records stored,
+// where a call is stored again when a trailing message changes it.
+func (p *progress) countsRecords() {
+	if p != nil {
+		p.unit = "records"
+	}
 }
 
 // writer returns w for messages that share the terminal with the line (the
@@ -261,7 +270,7 @@ func (p *progress) clearLocked() {
 
 // sample reads the figures the line shows.
 func (p *progress) sample() progressSample {
-	s := progressSample{elapsed: p.now().Sub(p.start), realtime: p.realtime}
+	s := progressSample{elapsed: p.now().Sub(p.start), realtime: p.realtime, unit: p.unit}
 	if p.input != nil {
 		s.in = p.input()
 	}

@@ -12,6 +12,10 @@ import (
 type progressSample struct {
 	in    capture.Progress
 	calls uint64
+	// unit names what calls counts: "calls" (replay, by record id) or
+	// "records" (run --pcap: the daemon's records stored, a call being
+	// stored again when a trailing message changes it).
+	unit string
 	// elapsed is the wall time since the line started.
 	elapsed  time.Duration
 	realtime bool
@@ -31,7 +35,7 @@ func formatProgress(s progressSample) string {
 	} else {
 		fmt.Fprintf(&b, "%s, ", progBytes(float64(s.in.Bytes)))
 	}
-	fmt.Fprintf(&b, "%s pkts, %d calls", progCount(float64(s.in.Frames)), s.calls)
+	fmt.Fprintf(&b, "%s pkts, %d %s", progCount(float64(s.in.Frames)), s.calls, s.unitName())
 	if sec := s.elapsed.Seconds(); sec > 0 {
 		fmt.Fprintf(&b, ", %s pkt/s, %s/s", progCount(float64(s.in.Frames)/sec), progBytes(float64(s.in.Bytes)/sec))
 	}
@@ -57,8 +61,16 @@ func formatFinal(s progressSample) string {
 	if sec := s.elapsed.Seconds(); sec > 0 {
 		fmt.Fprintf(&b, " (%s pkt/s, %s/s)", progCount(float64(s.in.Frames)/sec), progBytes(float64(s.in.Bytes)/sec))
 	}
-	fmt.Fprintf(&b, ", %d calls", s.calls)
+	fmt.Fprintf(&b, ", %d %s", s.calls, s.unitName())
 	return b.String()
+}
+
+// unitName is what the count is of, "calls" unless told.
+func (s progressSample) unitName() string {
+	if s.unit == "" {
+		return "calls"
+	}
+	return s.unit
 }
 
 // progPercent is the whole percentage of the files read, rounded down so that

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -92,5 +96,60 @@ func TestReplayProgressOnTerminal(t *testing.T) {
 	}
 	if m[3] != m[5] || m[3] != "20" {
 		t.Errorf("progress counted %s calls, the summary %s, the capture 20", m[3], m[5])
+	}
+}
+
+// TestRunPcapProgressOnTerminal runs the daemon on a capture with stderr on
+// a pseudo-terminal: the line is drawn while the files are read and ends
+// with the bytes of the file and the records stored.
+func TestRunPcapProgressOnTerminal(t *testing.T) {
+	master, tty := openPty(t)
+	defer master.Close()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "load.pcap")
+	if err := pcapgen.WriteFile(pcap, func(w *pcapgen.Writer) error {
+		if _, _, err := pcapgen.Load(w, 20, pcapgen.BaseTime()); err != nil {
+			return err
+		}
+		return w.Flush()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--pcap", pcap, "--data-dir", filepath.Join(dir, "data"),
+		"--web-listen", "off", "--metrics-listen", "off")
+	cmd.Stderr = tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	final := regexp.MustCompile(`switchtap: read ([0-9.]+) MB, (\d+) packets in [0-9.]+s \([^)]*\), (\d+) records`)
+	var b bytes.Buffer
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(30 * time.Second)
+	for !final.Match(b.Bytes()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no final progress line in 30 s: %q", b.String())
+		}
+		_ = master.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := master.Read(buf)
+		b.Write(buf[:n])
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	got := b.String()
+	m := final.FindStringSubmatch(got)
+	if !strings.HasPrefix(got, "\r") && !strings.Contains(got, "\r") {
+		t.Errorf("the line is not drawn in place: %q", got)
+	}
+	if want := fmt.Sprintf("%.1f", float64(st.Size())/1e6); m[1] != want {
+		t.Errorf("read %s MB, the file has %s MB", m[1], want)
+	}
+	if n, _ := strconv.Atoi(m[3]); n < 20 {
+		t.Errorf("%s records stored at the end of 20 calls", m[3])
 	}
 }

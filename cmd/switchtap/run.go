@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/daemon"
 )
 
@@ -37,12 +38,22 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Interface == "" && len(pcaps) == 0 {
 		return fmt.Errorf("%w: run needs -i IFACE (or interface: in the config) or --pcap FILE", errUsage)
 	}
+	// On a terminal, run --pcap shows how far the files are read.
+	var prog *progress
+	if len(pcaps) > 0 {
+		prog = newProgress(stderr, *realtime, progressEnv{})
+	}
 	d, err := daemon.New(ctx, daemon.Options{
 		Config: cfg, Pcaps: pcaps, Realtime: *realtime, Version: version,
-		Log: newLogger(stderr, cfg.LogLevel), DropPrivileges: true,
+		Log: newLogger(prog.writer(stderr), cfg.LogLevel), DropPrivileges: true,
 	})
 	if err != nil {
 		return err
+	}
+	if in := d.InputProgress(); in != nil && prog != nil {
+		prog.follow(func() capture.Progress { return in(progressFresh) }, d.Stored, d.InputEnded)
+		prog.countsRecords()
+		defer prog.run(ctx)()
 	}
 	return d.Run(ctx)
 }
