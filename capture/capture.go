@@ -52,4 +52,9 @@ type Datagram struct {
 	// gap (connection start, or bytes skipped because segments were lost):
 	// a stream framer must drop any partial message it holds.
 	StreamStart bool
+	// Message is set when Payload is one whole SIP message: a WebSocket
+	// message (RFC 7118 §5). It must not go through a stream framer, which
+	// cuts by Content-Length: over WebSocket that header is optional and a
+	// body without it would be lost. StreamStart is set too.
+	Message bool
 }

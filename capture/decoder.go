@@ -434,8 +434,10 @@ func (d *Decoder) deliverTCP(b []byte, ts time.Time, start bool) {
 	d.dg.Time = ts
 	d.dg.Payload = b
 	d.dg.StreamStart = start
+	d.dg.Message = d.tcpa.wsMessage
 	d.stats.Datagrams++
 	d.fn(&d.dg)
+	d.dg.Message = false // the Datagram is reused: deliverUDP does not clear it
 }
 
 // defrag4 feeds the IPv4 fragment in d.ip4 to reassembly and decodes the

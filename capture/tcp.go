@@ -65,6 +65,10 @@ type tcpAssembler struct {
 	// that is handed on at once (websocket.go).
 	ws      wsCounters
 	scratch []byte
+	// wsMessage is true while emit is handed one whole WebSocket message
+	// (wsEmit), so the decoder can mark it Datagram.Message. A field, not
+	// a fourth emit argument, keeps emit's type for its other callers.
+	wsMessage bool
 }
 
 func newTCPAssembler(maxStreams, maxBuffered int, idle, gapTimeout time.Duration) *tcpAssembler {

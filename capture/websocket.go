@@ -16,8 +16,10 @@ import (
 // the 101 for the server's). After the handshake the direction's bytes are
 // RFC 6455 §5 frames; every WebSocket message is one SIP message (RFC 7118
 // §5), handed on as one run of stream bytes with StreamStart set (it owes
-// nothing to what came before) and the capture time of the segment that
-// completed it. The handshake itself and control frames are not handed on.
+// nothing to what came before) and Datagram.Message set (it is whole: not
+// to be framed by Content-Length, which RFC 7118 does not require), with
+// the capture time of the segment that completed it. The handshake itself
+// and control frames are not handed on.
 // A stream that is not WebSocket is passed through untouched.
 //
 // The capture may also start on a connection already open (phones keep
@@ -629,11 +631,14 @@ func (c *wsConn) releaseMsg() {
 	c.msg = c.msg[:0]
 }
 
-// wsEmit hands on one whole message.
+// wsEmit hands on one whole message, marked so (a.wsMessage) for the
+// decoder to tell the consumer not to frame it by Content-Length.
 func (a *tcpAssembler) wsEmit(p []byte, ts time.Time, emit func([]byte, time.Time, bool)) {
 	a.ws.messages++
 	if len(p) == 0 {
 		return
 	}
+	a.wsMessage = true
 	emit(p, ts, true)
+	a.wsMessage = false
 }

@@ -72,7 +72,7 @@ type Call struct {
 	// ReferredBy is the user part of the Referred-By header of the INVITE
 	// (RFC 3892), if any.
 	ReferredBy string `json:"referred_by,omitempty"`
-	// Transport is "udp" or "tcp"; SrcIP/DstIP are the addresses of the
+	// Transport is "udp", "tcp" or "ws" (RFC 7118); SrcIP/DstIP are the addresses of the
 	// first INVITE.
 	Transport string `json:"transport"`
 	SrcIP     string `json:"src_ip"`

@@ -44,7 +44,7 @@ type LegMessage struct {
 	// Src and Dst are "ip:port" of the packet.
 	Src string `json:"src"`
 	Dst string `json:"dst"`
-	// Transport is "udp" or "tcp".
+	// Transport is "udp", "tcp" or "ws" (a WebSocket message, RFC 7118).
 	Transport string `json:"transport"`
 	// Method is the request method, empty for a response.
 	Method string `json:"method,omitempty"`

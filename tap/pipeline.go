@@ -160,6 +160,16 @@ func (p *Pipeline) Stats() Stats {
 }
 
 func (p *Pipeline) datagram(d *capture.Datagram) {
+	if d.Message {
+		// A WebSocket message is one whole SIP message (RFC 7118 §5):
+		// not framed, so a body without Content-Length is kept.
+		if !sip.LooksLikeSIP(d.Payload) {
+			p.stats.StreamBytesDiscarded += uint64(len(d.Payload))
+			return
+		}
+		p.message(d.Payload, d)
+		return
+	}
 	if d.Transport == capture.TCP {
 		p.stream(d)
 		return
@@ -217,13 +227,23 @@ func (p *Pipeline) message(b []byte, d *capture.Datagram) {
 		Time:      d.Time,
 		Src:       d.Src,
 		Dst:       d.Dst,
-		Transport: d.Transport.String(),
+		Transport: legTransport(d),
 		VLAN:      d.VLAN,
 		// The bytes parsed, as captured: the datagram's payload, or the
 		// message the framer cut out of the TCP stream (valid during the
 		// call only; the tracker copies what it keeps for the ladder).
 		Raw: b,
 	})
+}
+
+// legTransport names how a message travelled, as the record's transport:
+// "ws" for a WebSocket message (the Via's WS, RFC 7118 §5), else "udp" or
+// "tcp".
+func legTransport(d *capture.Datagram) string {
+	if d.Message {
+		return "ws"
+	}
+	return d.Transport.String()
 }
 
 // SIPErrorReasons lists the reasons SIP messages are rejected for, the
