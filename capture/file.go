@@ -94,8 +94,11 @@ type file struct {
 	raw *countingReader
 	br  *bufio.Reader
 	// good is the offset just after the last whole frame (or the header).
-	good   int64
-	frames uint64
+	good int64
+	// ngOrder is the byte order of a pcapng file's section (its header's
+	// byte-order magic), to walk its blocks at the end.
+	ngOrder binary.ByteOrder
+	frames  uint64
 	// ended is set once the file was read to its end or its cut.
 	ended   bool
 	trunc   *TruncatedError
@@ -132,6 +135,10 @@ func newFile(f *os.File, path string) (*file, error) {
 			return nil, fmt.Errorf("read pcap header of %s: %w", path, err)
 		}
 	case magicPcapng:
+		s.ngOrder = binary.LittleEndian
+		if h, err := br.Peek(12); err == nil && binary.BigEndian.Uint32(h[8:]) == 0x1A2B3C4D {
+			s.ngOrder = binary.BigEndian
+		}
 		opts := pcapgo.DefaultNgReaderOptions
 		opts.WantMixedLinkType = true
 		if s.ng, err = pcapgo.NewNgReader(br, opts); err != nil {
@@ -168,7 +175,10 @@ func (s *file) ReadFrame() (Frame, error) {
 			link, err = s.ngLink(ci.InterfaceIndex)
 		}
 	}
-	if errors.Is(err, io.EOF) && s.offset() == s.good {
+	if errors.Is(err, io.EOF) && (s.offset() == s.good || s.ng != nil && s.wholeBlocks(s.good, s.offset())) {
+		// The end of the file, on a record boundary: in pcapng, blocks that
+		// are not packets (interfaces, statistics) may follow the last
+		// frame, read by pcapgo without a frame to show for them.
 		s.ended = true
 		return Frame{}, io.EOF
 	}
@@ -186,12 +196,55 @@ func (s *file) ReadFrame() (Frame, error) {
 	return Frame{Data: data, Info: ci, LinkType: link}, nil
 }
 
+// wholeBlocks reports whether the bytes [from, to) of a pcapng file are
+// whole blocks (pcapng §3.1: type, total length, body, total length).
+func (s *file) wholeBlocks(from, to int64) bool {
+	var h [8]byte
+	for pos := from; pos < to; {
+		if _, err := s.f.ReadAt(h[:], pos); err != nil {
+			return false
+		}
+		n := int64(s.ngOrder.Uint32(h[4:]))
+		if n < 12 || n%4 != 0 {
+			return false
+		}
+		pos += n
+		if pos == to {
+			return true
+		}
+	}
+	return from == to
+}
+
+// pastWholeBlocks returns the offset of the first pcapng block from from
+// on that does not end within size bytes.
+func (s *file) pastWholeBlocks(from, size int64) int64 {
+	var h [8]byte
+	pos := from
+	for pos+8 <= size {
+		if _, err := s.f.ReadAt(h[:], pos); err != nil {
+			break
+		}
+		n := int64(s.ngOrder.Uint32(h[4:]))
+		if n < 12 || n%4 != 0 || pos+n > size {
+			break
+		}
+		pos += n
+	}
+	return pos
+}
+
 // truncated ends the file at its last whole frame and reports why.
 func (s *file) truncated(err error) {
 	s.ended = true
 	size := s.raw.n
 	if st, serr := s.f.Stat(); serr == nil {
 		size = st.Size()
+	}
+	if s.ng != nil {
+		// Whole blocks that are not packets may precede the one cut
+		// short: the cut is at the first block the file does not hold.
+		s.good = s.pastWholeBlocks(s.good, size)
 	}
 	s.trunc = &TruncatedError{Path: s.path, Offset: s.good, Size: size, Frames: s.frames, Err: err}
 	if s.onTrunc != nil {

@@ -80,7 +80,7 @@ func buildPcapng(t *testing.T, frames [][]byte) capFile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c capFile
+	c := capFile{data: b}
 	for off := 0; off < len(b); {
 		typ := binary.LittleEndian.Uint32(b[off:])
 		n := int(binary.LittleEndian.Uint32(b[off+4:]))
