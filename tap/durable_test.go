@@ -338,9 +338,17 @@ func TestDaemonRecordingNotDurable(t *testing.T) {
 func TestDaemonDiskNeverAnswers(t *testing.T) {
 	frames, _ := loadFrames(t, 10)
 	disk := &slowDisk{gate: make(chan struct{})}
-	defer close(disk.gate)
 	start := time.Now()
 	_, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{DrainTimeout: 300 * time.Millisecond})
+	defer func() {
+		// The disk answers at last: let the committer finish its round
+		// (renames into the test's directory) before the directory goes.
+		close(disk.gate)
+		deadline := time.Now().Add(10 * time.Second)
+		for rec.Stats().Commit.Waiting > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	if err == nil || !strings.Contains(err.Error(), "not durable") {
 		t.Fatalf("Run: %v, want the records not stored", err)
 	}

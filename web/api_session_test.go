@@ -232,3 +232,23 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("%d %s %v", w.Code, w.Body, err)
 	}
 }
+
+// TestSessionCookieMaxAge: the session cookie's lifetime is relative
+// (Max-Age), so a browser whose clock differs from the server's keeps it
+// for the session's length, not until an instant of the server's clock.
+func TestSessionCookieMaxAge(t *testing.T) {
+	e := newTestEnv(t)
+	w := e.do("POST", "/api/v1/login", strings.NewReader(`{"name":"tecnico","password":"`+testPassword+`"}`))
+	if w.Code != http.StatusOK {
+		t.Fatalf("login: %d %s", w.Code, w.Body)
+	}
+	var c *http.Cookie
+	for _, k := range w.Result().Cookies() {
+		if k.Name == sessionCookie {
+			c = k
+		}
+	}
+	if c == nil || c.MaxAge != int(fakeSessionTTL.Seconds()) {
+		t.Fatalf("session cookie %+v, want Max-Age %d", c, int(fakeSessionTTL.Seconds()))
+	}
+}

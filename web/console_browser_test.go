@@ -43,6 +43,13 @@ func consoleBrowser(t *testing.T) context.Context {
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// As test/e2e: this machine's network is closed, and Chromium's own
+		// background connections (updates, sync, QUIC probes) otherwise
+		// pile up refused; timers are not throttled in a loaded CI run.
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
@@ -52,10 +59,14 @@ func consoleBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
+// browserStep bounds one browser step: generous, as the CI machine runs
+// the lab and the central tests beside it on two cores.
+const browserStep = 45 * time.Second
+
 // step runs actions with a bound.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, browserStep)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -65,7 +76,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 // eval evaluates a script expression (awaiting a promise) in the page.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, browserStep)
 	defer cancel()
 	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {

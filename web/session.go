@@ -13,13 +13,21 @@ import (
 
 // setSessionCookie gives the browser the session's token: HttpOnly (no
 // script reads it), SameSite=Lax (not sent on cross-site subrequests or
-// POSTs), Secure when the daemon serves TLS.
+// POSTs), Secure when the daemon serves TLS. Its lifetime is Max-Age,
+// relative, which a browser prefers to Expires (RFC 6265 §5.3): a box
+// whose clock is off from the user's PC does not hand out cookies already
+// expired, or lasting too long, in the browser's time.
 func (s *Server) setSessionCookie(w http.ResponseWriter, sess Session) {
+	maxAge := int(sess.Expires.Sub(s.now()).Seconds())
+	if maxAge < 1 {
+		maxAge = 1
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    sess.Token,
 		Path:     "/",
 		Expires:  sess.Expires,
+		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   s.cfg.Secure,
 		SameSite: http.SameSiteLaxMode,
