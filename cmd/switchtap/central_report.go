@@ -47,18 +47,11 @@ func cmdCentralReport(ctx context.Context, args []string, stdout, stderr io.Writ
 		return fmt.Errorf("%w: central report %s takes no arguments, got %q", errUsage, sub, pos)
 	}
 	if sub == "export" {
-		if !slices.Contains([]string{export.FormatXLSX, export.FormatPDF, export.FormatCSV}, *format) {
-			return fmt.Errorf("%w: central report export needs --format xlsx, pdf or csv", errUsage)
+		t, err := checkExportFlags("central report export", *format, *table)
+		if err != nil {
+			return err
 		}
-		if *format == export.FormatCSV && *table == "" {
-			*table = export.Tables()[0]
-		}
-		if *format == export.FormatCSV && !slices.Contains(export.Tables(), *table) {
-			return fmt.Errorf("%w: --table %q: want one of %v", errUsage, *table, export.Tables())
-		}
-		if *format != export.FormatCSV && *table != "" {
-			return fmt.Errorf("%w: --table is for --format csv", errUsage)
-		}
+		*table = t
 	} else if *format != "" || *table != "" || *out != "" {
 		return fmt.Errorf("%w: --format, --table and -o are for central report export", errUsage)
 	}
@@ -129,19 +122,6 @@ func cmdCentralReport(ctx context.Context, args []string, stdout, stderr io.Writ
 		printDocument(stdout, doc)
 		return nil
 	}
-	w := stdout
-	if *out != "-" {
-		name := *out
-		if name == "" {
-			name = export.FileName(doc, *format, *table)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
 	a := localActor()
 	target := "informe " + *month
 	if *office != central.AllOffices {
@@ -151,7 +131,15 @@ func cmdCentralReport(ctx context.Context, args []string, stdout, stderr io.Writ
 		Detail: "cli central " + *format + " " + *table, Remote: a.Remote}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	return export.Write(w, doc, *format, *table)
+	w, closeOut, err := exportOutput(stdout, *out, doc, *format, *table)
+	if err != nil {
+		return err
+	}
+	if err := export.Write(w, doc, *format, *table); err != nil {
+		_ = closeOut()
+		return err
+	}
+	return closeOut()
 }
 
 // centralProcedure reads the procedure's settings of the central server

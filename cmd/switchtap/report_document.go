@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -36,19 +34,11 @@ func cmdReportDocument(ctx context.Context, args []string, stdout, stderr io.Wri
 		return fmt.Errorf("%w: report %s takes no arguments, got %q", errUsage, sub, pos)
 	}
 	if sub == "export" {
-		if !slices.Contains([]string{export.FormatXLSX, export.FormatPDF, export.FormatCSV}, *format) {
-			return fmt.Errorf("%w: report export needs --format xlsx, pdf or csv", errUsage)
+		t, err := checkExportFlags("report export", *format, *table)
+		if err != nil {
+			return err
 		}
-		if *format == export.FormatCSV {
-			if *table == "" {
-				*table = export.Tables()[0]
-			}
-			if !slices.Contains(export.Tables(), *table) {
-				return fmt.Errorf("%w: --table %q: want one of %v", errUsage, *table, export.Tables())
-			}
-		} else if *table != "" {
-			return fmt.Errorf("%w: --table is for --format csv", errUsage)
-		}
+		*table = t
 	}
 	cfg, err := cf.load()
 	if err != nil {
@@ -92,33 +82,30 @@ func cmdReportDocument(ctx context.Context, args []string, stdout, stderr io.Wri
 		return nil
 	}
 
-	w := stdout
-	if *out != "-" {
-		name := *out
-		if name == "" {
-			name = export.FileName(doc, *format, *table)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := exportOutput(stdout, *out, doc, *format, *table)
+	if err != nil {
+		return err
 	}
 	if l.client != nil {
 		q := url.Values{"format": {*format}}
 		if *table != "" {
 			q.Set("table", *table)
 		}
-		return l.client.Copy(ctx, base+"/export?"+q.Encode(), w)
+		err = l.client.Copy(ctx, base+"/export?"+q.Encode(), w)
+	} else {
+		// Audited before a byte is written, as the daemon does.
+		a := localActor()
+		if _, err = l.access.Audit(ctx, access.Entry{Actor: a.Name, Action: "export_report", Target: "informe " + *month,
+			Detail: "cli " + *format + " " + *table, Remote: a.Remote}); err != nil {
+			err = fmt.Errorf("audit: %w", err)
+		} else {
+			err = export.Write(w, doc, *format, *table)
+		}
 	}
-	// Audited before a byte is written, as the daemon does.
-	a := localActor()
-	if _, err := l.access.Audit(ctx, access.Entry{Actor: a.Name, Action: "export_report", Target: "informe " + *month,
-		Detail: "cli " + *format + " " + *table, Remote: a.Remote}); err != nil {
-		return fmt.Errorf("audit: %w", err)
+	if cerr := closeOut(); err == nil {
+		err = cerr
 	}
-	return export.Write(w, doc, *format, *table)
+	return err
 }
 
 // printDocument writes the report's state and tabulation as Spanish text.
