@@ -3,10 +3,9 @@ package export
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/switchtap/switchtap/internal/esnum"
 	"github.com/switchtap/switchtap/report"
 )
 
@@ -39,33 +38,8 @@ func location(d *report.Document) (*time.Location, error) {
 	return loc, nil
 }
 
-// formatInt writes n with the grouping described above.
-func formatInt(n int64) string {
-	neg := n < 0
-	u := uint64(n)
-	if neg {
-		u = -u
-	}
-	s := strconv.FormatUint(u, 10)
-	if len(s) > 4 {
-		var b strings.Builder
-		head := len(s) % 3
-		if head > 0 {
-			b.WriteString(s[:head])
-		}
-		for i := head; i < len(s); i += 3 {
-			if b.Len() > 0 {
-				b.WriteString(nbsp)
-			}
-			b.WriteString(s[i : i+3])
-		}
-		s = b.String()
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+// formatInt writes n with its digits grouped (esnum).
+func formatInt(n int64) string { return esnum.Int(n) }
 
 // formatDecimal writes x with prec decimals and a decimal comma; a value
 // that is not a number prints as the dash.
@@ -73,20 +47,7 @@ func formatDecimal(x float64, prec int) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return noValue
 	}
-	s := strconv.FormatFloat(x, 'f', prec, 64)
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	neg := strings.HasPrefix(intPart, "-")
-	intPart = strings.TrimPrefix(intPart, "-")
-	if n, err := strconv.ParseInt(intPart, 10, 64); err == nil {
-		intPart = formatInt(n)
-	}
-	if neg {
-		intPart = "-" + intPart
-	}
-	if !hasFrac {
-		return intPart
-	}
-	return intPart + "," + frac
+	return esnum.Decimal(x, prec)
 }
 
 // monthNames are the months as a title writes them.

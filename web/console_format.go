@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchtap/switchtap/internal/esnum"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -60,52 +61,11 @@ func timeOf(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// formatInt writes n with the grouping described above.
-func formatInt(n int64) string {
-	neg := n < 0
-	u := uint64(n)
-	if neg {
-		u = uint64(-n)
-	}
-	s := strconv.FormatUint(u, 10)
-	if len(s) > 4 {
-		var b strings.Builder
-		head := len(s) % 3
-		if head > 0 {
-			b.WriteString(s[:head])
-		}
-		for i := head; i < len(s); i += 3 {
-			if b.Len() > 0 {
-				b.WriteString(nbsp)
-			}
-			b.WriteString(s[i : i+3])
-		}
-		s = b.String()
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+// formatInt writes n with its digits grouped (esnum).
+func formatInt(n int64) string { return esnum.Int(n) }
 
 // formatDecimal writes x with prec decimals and a decimal comma.
-func formatDecimal(x float64, prec int) string {
-	s := strconv.FormatFloat(x, 'f', prec, 64)
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	neg := strings.HasPrefix(intPart, "-")
-	intPart = strings.TrimPrefix(intPart, "-")
-	n, err := strconv.ParseInt(intPart, 10, 64)
-	if err == nil {
-		intPart = formatInt(n)
-	}
-	if neg {
-		intPart = "-" + intPart
-	}
-	if !hasFrac {
-		return intPart
-	}
-	return intPart + "," + frac
-}
+func formatDecimal(x float64, prec int) string { return esnum.Decimal(x, prec) }
 
 // formatSeconds writes a duration in seconds with one decimal: "12,4 s".
 func formatSeconds(sec float64) string { return formatDecimal(sec, 1) + nbsp + "s" }
