@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/switchtap/switchtap/sip"
 )
 
 // EvaluationLister lists a month's evaluations; *Evaluator satisfies it.
@@ -50,9 +52,18 @@ func BuildDocument(ctx context.Context, src DocumentSources, month string) (*Doc
 	}
 	opts.Now = now
 	loc := opts.Location
-	if _, _, err := MonthRange(month, loc); err != nil {
+	from, to, err := MonthRange(month, loc)
+	if err != nil {
 		return nil, err
 	}
+	// The figures, the inmediatez census and the outgoing calls each walk
+	// the month's legs: read them from the store once.
+	wfrom, wto := walkRange(from, to)
+	legs, err := readCalls(ctx, src.Calls, wfrom, wto)
+	if err != nil {
+		return nil, fmt.Errorf("document %s: %w", month, err)
+	}
+	src.Calls = legs
 	doc := &Document{
 		Month: month, TimeZone: loc.String(), GeneratedAt: now().UTC(), Office: src.Office,
 		Evaluations: []Evaluation{}, Actions: []Action{}, FollowUps: []FollowUp{},
@@ -91,6 +102,33 @@ func BuildDocument(ctx context.Context, src DocumentSources, month string) (*Doc
 	}
 	doc.Due = dueOf(doc.Review, now())
 	return doc, nil
+}
+
+// callList is a span of legs held in memory, in the order read; it is
+// Calls for the walks of one document.
+type callList []sip.Call
+
+// Calls calls fn for each leg with from <= invite_at < to.
+func (l callList) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call) error) error {
+	for _, c := range l {
+		if c.InviteAt.Before(from) || !c.InviteAt.Before(to) {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// readCalls reads the legs with from <= invite_at < to.
+func readCalls(ctx context.Context, calls Calls, from, to time.Time) (callList, error) {
+	var l callList
+	err := calls.Calls(ctx, from, to, func(c sip.Call) error {
+		l = append(l, c)
+		return nil
+	})
+	return l, err
 }
 
 // dueOf places a review in the calendar at now: overdue while it has never

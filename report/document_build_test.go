@@ -245,3 +245,29 @@ func TestSubmitProgress(t *testing.T) {
 		t.Errorf("March drawn, nothing evaluated: %d, %v", n, err)
 	}
 }
+
+// walkCounter counts the walks asked of a store.
+type walkCounter struct {
+	store Calls
+	walks int
+}
+
+func (w *walkCounter) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call) error) error {
+	w.walks++
+	return w.store.Calls(ctx, from, to, fn)
+}
+
+// TestBuildDocumentWalksOnce: the figures, the inmediatez census and the
+// outgoing calls share one read of the month from the store.
+func TestBuildDocumentWalksOnce(t *testing.T) {
+	f := newDocFixture(t)
+	wc := &walkCounter{store: f.st}
+	src := f.src
+	src.Calls = wc
+	if _, err := BuildDocument(context.Background(), src, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	if wc.walks != 1 {
+		t.Errorf("%d walks of the store for one document, want 1", wc.walks)
+	}
+}
