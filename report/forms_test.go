@@ -2,6 +2,8 @@ package report
 
 import (
 	"errors"
+	"fmt"
+	"github.com/switchtap/switchtap/internal/testenv"
 	"os"
 	"reflect"
 	"strings"
@@ -62,7 +64,7 @@ func TestForms(t *testing.T) {
 func TestFormQuotesSeed(t *testing.T) {
 	b, err := os.ReadFile("../../shared/seed/procedimiento-atencion-conmutador.txt")
 	if err != nil {
-		t.Skipf("seed document not here: %v", err)
+		testenv.SkipOrFail(t, fmt.Sprintf("seed document not here: %v", err))
 	}
 	// The document writes some spaces as U+00A0 and doubles one.
 	norm := func(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ") }

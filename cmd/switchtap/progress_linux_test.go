@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/switchtap/switchtap/internal/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -26,7 +27,7 @@ func openPty(t *testing.T) (master, tty *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
+		testenv.SkipOrFail(t, fmt.Sprintf("no pseudo-terminals here: %v", err))
 	}
 	fd := int(m.Fd()) //nolint:gosec // G115: a file descriptor fits an int
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
