@@ -3,11 +3,12 @@ package report
 import (
 	"errors"
 	"fmt"
-	"github.com/switchtap/switchtap/internal/testenv"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 func TestForms(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/switchtap/switchtap/internal/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchtap/switchtap/internal/pcapgen"
+	"github.com/switchtap/switchtap/internal/testenv"
 )
 
 // openPty opens a pseudo-terminal pair (/dev/ptmx, unlocked, and its
