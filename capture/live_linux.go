@@ -198,6 +198,16 @@ func (l *Live) release() {
 	l.h.Close()
 }
 
+// Release lets the frame last read go before the next ReadFrame, for a
+// reader that copied it and stops reading: Close then need not wait for a
+// next read that will not come. Call it from the reading goroutine.
+func (l *Live) Release() {
+	if l.held {
+		l.held = false
+		l.inUse.Unlock()
+	}
+}
+
 // Close stops the capture: a ReadFrame blocked in another goroutine returns
 // io.EOF within pollTimeout. It waits until the frame last read is no longer
 // in use (the reader's next ReadFrame), then releases the ring.

@@ -26,5 +26,8 @@ func (l *Live) ReadFrame() (Frame, error) { return Frame{}, errNoLive }
 // Close implements Source.
 func (l *Live) Close() error { return nil }
 
+// Release does nothing: there is no live capture here.
+func (l *Live) Release() {}
+
 // Stats returns the kernel's counters.
 func (l *Live) Stats() (LiveStats, error) { return LiveStats{}, errNoLive }

@@ -78,6 +78,10 @@ type Daemon struct {
 	webLn, sockLn, metricsLn net.Listener
 	closers                  []func() error
 	closeOnce                sync.Once
+
+	// socketAPI is what the local socket serves: every route behind the
+	// peer-credential check (web.LocalHandler).
+	socketAPI http.Handler
 }
 
 // New opens every part of the daemon. Nothing runs until Run; on error
@@ -270,6 +274,10 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Version:      o.Version,
 		Now:          o.Now,
 		Log:          log.With("component", "web"),
+
+		// The chain's check serves `switchtap audit verify`, on the
+		// socket only and behind its peer check like the rest of it.
+		LocalRoutes: []web.LocalRoute{{Pattern: "GET /audit/verify", Handler: verifyHandler(d.acc)}},
 	})
 	if err != nil {
 		return nil, err
@@ -317,10 +325,8 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		return nil, err
 	}
 	d.closers = append(d.closers, d.sockLn.Close)
-	smux := http.NewServeMux()
-	smux.Handle("GET /audit/verify", verifyHandler(d.acc))
-	smux.Handle("/", ws.LocalHandler())
-	d.sup.Add("api socket", Front, newHTTPService("api socket", d.sockLn, smux, nil, peerContext, log.With("component", "api")))
+	d.socketAPI = ws.LocalHandler()
+	d.sup.Add("api socket", Front, newHTTPService("api socket", d.sockLn, d.socketAPI, nil, peerContext, log.With("component", "api")))
 
 	// The back tier outlives the capture: the panel is switched off after
 	// the last records are stored.
@@ -337,7 +343,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 	// Its last beat reads the capture's final counters; the store is still
 	// open then.
 	d.sup.Add("health log", Back, health)
-	d.sup.Add("sample retention", Back, &keepRelease{p: proc, keep: d.store, every: time.Hour, log: log.With("component", "report")})
+	d.sup.Add("sample retention", Back, &keepRelease{review: proc.review, samples: proc.sampler, keep: d.store, every: time.Hour, log: log.With("component", "report")})
 	// A full disk is a fault with a metric, not a crash (issue 9 §1).
 	if err := d.watchDisk(reg, log.With("component", "disk")); err != nil {
 		return nil, err
@@ -389,12 +395,32 @@ func (d *Daemon) firstAdmin(ctx context.Context) error {
 	}
 	path := filepath.Join(d.cfg.DataDir, AdminPasswordFile)
 	body := "usuario: admin\ncontraseña: " + pw + "\n(cámbiela al primer ingreso; borre este archivo)\n"
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+	if err := writePrivate(path, []byte(body)); err != nil {
 		d.log.Error("first admin: cannot write the password file", "path", path, "err", err)
 	}
 	d.log.Warn("first start: account admin created; change its password at the first login",
 		"user", "admin", "password", pw, "file", path)
 	return nil
+}
+
+// writePrivate writes b to path, mode 0600 even when the file already
+// existed with another mode (the mode of os.WriteFile's open applies only
+// to a new file): the mode is set before the first byte is written, so
+// the password is never in a file others may read.
+func writePrivate(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Run runs the daemon until ctx is done or a part fails, then closes the
@@ -450,6 +476,10 @@ func (d *Daemon) Stored() uint64 { return d.tap.Stored() }
 // InputEnded reports whether `run --pcap` has read its files to the end.
 func (d *Daemon) InputEnded() bool { return d.tap.InputEnded() }
 
+// InputStored reports whether `run --pcap` has read its files to the end
+// and stored every record they gave.
+func (d *Daemon) InputStored() bool { return d.tap.InputStored() }
+
 func addrOrNil(ln net.Listener) net.Addr {
 	if ln == nil {
 		return nil
@@ -485,7 +515,8 @@ func healthz(st *state) http.Handler {
 }
 
 // verifyHandler checks the audit chain for `switchtap audit verify` on the
-// local socket (whose file mode is its access control).
+// local socket (a web.LocalRoute: the socket's file mode and its peer's
+// credentials are its access control).
 func verifyHandler(a *access.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep, err := a.Verify(r.Context())

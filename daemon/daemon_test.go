@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,7 +80,13 @@ type running struct {
 
 func start(t *testing.T, cfg config.Config, pcaps []string) *running {
 	t.Helper()
-	d, err := daemon.New(context.Background(), daemon.Options{Config: cfg, Pcaps: pcaps, Version: "test", Log: testLog(t), Argon: &cheapArgon})
+	return startLogging(t, cfg, pcaps, testLog(t))
+}
+
+// startLogging is start with the daemon's log sent to log.
+func startLogging(t *testing.T, cfg config.Config, pcaps []string, log *slog.Logger) *running {
+	t.Helper()
+	d, err := daemon.New(context.Background(), daemon.Options{Config: cfg, Pcaps: pcaps, Version: "test", Log: log, Argon: &cheapArgon})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +195,14 @@ func TestRunPcap(t *testing.T) {
 	pcaps := writeCaptures(t, dir, "answered", "abandoned", "blind-transfer")
 	cfg := testConfig(t)
 	want := replayRecords(t, cfg, pcaps)
-	r := start(t, cfg, pcaps)
-	waitFor(t, "the capture to be stored", func() bool { return r.d.InputEnded() && r.d.Stored() >= uint64(len(want)) })
+	logged := &logBuffer{}
+	r := startLogging(t, cfg, pcaps, logged.logger())
+	waitFor(t, "the capture to be stored", func() bool { return r.d.InputStored() && r.d.Stored() >= uint64(len(want)) })
+	// No certificate: the console is served over plain HTTP, and the log
+	// says so at start.
+	if l := logged.String(); !strings.Contains(l, "level=WARN msg=\""+plainHTTPWarning) || !strings.Contains(l, "listen="+cfg.Web.Listen) {
+		t.Errorf("no plain-HTTP warning in the log:\n%s", l)
+	}
 
 	anon := newClient(t, r.base)
 	if code, _ := anon.do("GET", "/healthz", nil); code != http.StatusOK {
@@ -248,6 +262,11 @@ func TestRunPcap(t *testing.T) {
 	}
 	if err := cl.Do(context.Background(), "POST", "/api/v1/users", map[string]string{"name": "ana", "role": "tecnico", "password": "clave-de-ana-1"}, nil); err != nil {
 		t.Fatalf("user add over the socket: %v", err)
+	}
+	// `switchtap audit verify` reaches the chain's check over it.
+	var sockRep access.VerifyReport
+	if err := cl.Do(context.Background(), "GET", "/audit/verify", nil, &sockRep); err != nil || sockRep.Entries == 0 || len(sockRep.Problems) != 0 {
+		t.Fatalf("audit verify over the socket: %+v %v", sockRep, err)
 	}
 
 	r.shutdown(t)
@@ -313,6 +332,31 @@ func TestRunNeedsInput(t *testing.T) {
 	}
 }
 
+// logBuffer keeps what a daemon logs, for the tests that read it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a text logger into b.
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+// plainHTTPWarning is the start of the warning logged when the console is
+// served without TLS.
+const plainHTTPWarning = "web console served over plain HTTP"
+
 // testLog shows the daemon's log with -v when SWITCHTAP_TEST_LOG is set.
 func testLog(t *testing.T) *slog.Logger {
 	if os.Getenv("SWITCHTAP_TEST_LOG") == "" {
@@ -329,8 +373,12 @@ func TestRunTLS(t *testing.T) {
 	cfg := testConfig(t)
 	certFile, keyFile, pool := testcert.Write(t, dir)
 	cfg.Web.TLSCert, cfg.Web.TLSKey = certFile, keyFile
-	r := start(t, cfg, pcaps)
+	logged := &logBuffer{}
+	r := startLogging(t, cfg, pcaps, logged.logger())
 	addr := r.d.WebAddr().String()
+	if strings.Contains(logged.String(), plainHTTPWarning) {
+		t.Error("the plain-HTTP warning is logged under TLS")
+	}
 
 	// Go's TLS server answers a plain request with a 400 and nothing else.
 	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
@@ -359,5 +407,76 @@ func TestRunTLS(t *testing.T) {
 	}
 	if session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("session cookie %+v: want Secure, HttpOnly, SameSite=Lax", session)
+	}
+}
+
+// TestFirstAdmin: on the first start with no users the admin's password
+// is written once to the log and to a 0600 file, even over a file left
+// with a wider mode; a later start creates no second admin and leaves the
+// file alone.
+func TestFirstAdmin(t *testing.T) {
+	dir := t.TempDir()
+	pcaps := writeCaptures(t, dir, "answered")
+	cfg := testConfig(t)
+	cfg.Web.Listen, cfg.Metrics.Listen = "", ""
+	// A private data dir (a wider one would have its files tightened at
+	// start, hiding the file's own mode).
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfg.DataDir, daemon.AdminPasswordFile)
+	if err := os.WriteFile(path, []byte("left by an earlier install\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	logged := &logBuffer{}
+	d, err := daemon.New(context.Background(), daemon.Options{Config: cfg, Pcaps: pcaps, Version: "test", Log: logged.logger(), Argon: &cheapArgon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func(d *daemon.Daemon) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := d.Run(ctx); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	}
+	stop(d)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o600 {
+		t.Errorf("%s is mode %04o, want 0600", daemon.AdminPasswordFile, m)
+	}
+	pw := adminPassword(t, cfg.DataDir)
+	line := ""
+	for l := range strings.SplitSeq(logged.String(), "\n") {
+		if strings.Contains(l, "account admin created") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "user=admin") || !strings.Contains(line, "password="+pw) ||
+		!strings.Contains(line, "file="+path) {
+		t.Errorf("the log's first-admin line %q does not carry the file's password %q", line, pw)
+	}
+
+	// A second start: the account exists, nothing is created or written.
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	again := &logBuffer{}
+	d, err = daemon.New(context.Background(), daemon.Options{Config: cfg, Pcaps: pcaps, Version: "test", Log: again.logger(), Argon: &cheapArgon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop(d)
+	if strings.Contains(again.String(), "account admin created") {
+		t.Error("a second start created the admin again")
+	}
+	if got := adminPassword(t, cfg.DataDir); got != pw {
+		t.Errorf("a second start rewrote the password file")
 	}
 }

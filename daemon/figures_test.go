@@ -25,7 +25,7 @@ func TestRunFigures(t *testing.T) {
 	}
 	want := replayRecords(t, cfg, pcaps)
 	r := start(t, cfg, pcaps)
-	waitFor(t, "the capture to be stored", func() bool { return r.d.InputEnded() && r.d.Stored() >= uint64(len(want)) })
+	waitFor(t, "the capture to be stored", func() bool { return r.d.InputStored() && r.d.Stored() >= uint64(len(want)) })
 	cl, ok := daemon.Dial(cfg.SocketPath())
 	if !ok {
 		t.Fatal("socket does not answer")

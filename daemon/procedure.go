@@ -75,10 +75,17 @@ func (p *procedure) Document(ctx context.Context, month string) (*report.Documen
 // months whose report was approved more than report.keep_months ago
 // (issue 10 §2), once an hour.
 type keepRelease struct {
-	p     *procedure
-	keep  report.Keeper
-	every time.Duration
-	log   *slog.Logger
+	review  expiredReleaser
+	samples report.SampleSource
+	keep    report.Keeper
+	every   time.Duration
+	log     *slog.Logger
+}
+
+// expiredReleaser is the review as keepRelease uses it
+// (report.Reviewer).
+type expiredReleaser interface {
+	ReleaseExpired(ctx context.Context, samples report.SampleSource, keep report.Keeper) (int, error)
 }
 
 // Run releases at start and then every k.every until ctx ends. A failure is
@@ -88,7 +95,7 @@ func (k *keepRelease) Run(ctx context.Context) error {
 	t := time.NewTicker(k.every)
 	defer t.Stop()
 	for {
-		n, err := k.p.review.ReleaseExpired(ctx, k.p.sampler, k.keep)
+		n, err := k.review.ReleaseExpired(ctx, k.samples, k.keep)
 		if err != nil && ctx.Err() == nil {
 			k.log.Error("release sampled recordings", "err", err)
 		} else if n > 0 {

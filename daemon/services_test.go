@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/internal/pcapgen"
 	"github.com/switchtap/switchtap/recorder"
+	"github.com/switchtap/switchtap/report"
 	"github.com/switchtap/switchtap/storage"
 	"github.com/switchtap/switchtap/tap"
 	"github.com/switchtap/switchtap/web"
@@ -391,4 +394,133 @@ func TestStoreFault(t *testing.T) {
 	if si := st.info(); si.Store.WriteFailing || si.Fault != "disk floor reached" {
 		t.Errorf("floor reached: write_failing %v, fault %q; want false and the floor", si.Store.WriteFailing, si.Fault)
 	}
+}
+
+// fakeReleaser counts the rounds of keepRelease and answers each with the
+// next of errs (nil past them), releasing one recording a round.
+type fakeReleaser struct {
+	mu      sync.Mutex
+	rounds  int
+	errs    []error
+	samples report.SampleSource
+	keep    report.Keeper
+}
+
+func (f *fakeReleaser) ReleaseExpired(_ context.Context, samples report.SampleSource, keep report.Keeper) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rounds++
+	f.samples, f.keep = samples, keep
+	if f.rounds <= len(f.errs) && f.errs[f.rounds-1] != nil {
+		return 0, f.errs[f.rounds-1]
+	}
+	return 1, nil
+}
+
+func (f *fakeReleaser) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rounds
+}
+
+// fakeSamples and fakeKeeper are what keepRelease passes on, untouched.
+type fakeSamples struct{ report.SampleSource }
+type fakeKeeper struct{ report.Keeper }
+
+// TestKeepReleaseService: the first release runs at start, not one
+// interval later; a failed round is logged and the next one runs; the
+// service stops with ctx, with no error.
+func TestKeepReleaseService(t *testing.T) {
+	t.Run("first round at start", func(t *testing.T) {
+		rel := &fakeReleaser{}
+		samples, keep := &fakeSamples{}, &fakeKeeper{}
+		stop := runService(t, &keepRelease{review: rel, samples: samples, keep: keep, every: time.Hour, log: discard()})
+		waitUntil(t, "the first release", func() bool { return rel.count() == 1 })
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		rel.mu.Lock()
+		defer rel.mu.Unlock()
+		if rel.rounds != 1 || rel.samples != samples || rel.keep != keep {
+			t.Errorf("%d rounds with samples %v keep %v, want 1 with the service's own", rel.rounds, rel.samples, rel.keep)
+		}
+	})
+	t.Run("a failed round is retried", func(t *testing.T) {
+		rel := &fakeReleaser{errs: []error{errors.New("store busy")}}
+		h := &lines{}
+		stop := runService(t, &keepRelease{review: rel, every: 5 * time.Millisecond, log: slog.New(h)})
+		waitUntil(t, "rounds after the failure", func() bool { return rel.count() >= 3 })
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.got) < 2 || h.got[0] != "ERROR release sampled recordings" ||
+			h.got[1] != "INFO sampled recordings released from retention protection" {
+			t.Errorf("logged %q", h.got)
+		}
+	})
+}
+
+// syncDisk is a disk that is full or not as told, counting the checks.
+type syncDisk struct {
+	mu     sync.Mutex
+	full   bool
+	checks int
+}
+
+func (d *syncDisk) Disk(check bool) storage.DiskStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if check {
+		d.checks++
+	}
+	return storage.DiskStatus{Full: d.full}
+}
+
+func (d *syncDisk) set(full bool) {
+	d.mu.Lock()
+	d.full = full
+	d.mu.Unlock()
+}
+
+func (d *syncDisk) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.checks
+}
+
+// TestDiskWatchService: the disk is checked at start, not one interval
+// later, then every interval (a disk that fills is logged at once); the
+// watch stops with ctx, with no error.
+func TestDiskWatchService(t *testing.T) {
+	t.Run("first check at start", func(t *testing.T) {
+		disk := &syncDisk{full: true}
+		h := &lines{}
+		stop := runService(t, &diskWatch{store: disk, queue: fakeQueue{}, log: slog.New(h), every: time.Hour})
+		waitUntil(t, "the first check", func() bool { return disk.count() == 1 })
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if disk.count() != 1 || len(h.got) != 1 || !strings.HasPrefix(h.got[0], "ERROR disk full") {
+			t.Errorf("%d checks, logged %q; want 1 and the full disk", disk.count(), h.got)
+		}
+	})
+	t.Run("checks every interval", func(t *testing.T) {
+		disk := &syncDisk{}
+		h := &lines{}
+		stop := runService(t, &diskWatch{store: disk, queue: fakeQueue{}, log: slog.New(h), every: 5 * time.Millisecond})
+		waitUntil(t, "a few checks", func() bool { return disk.count() >= 3 })
+		disk.set(true)
+		waitUntil(t, "the full disk logged", func() bool {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return len(h.got) == 1
+		})
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	})
 }

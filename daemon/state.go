@@ -214,6 +214,10 @@ func (st *state) info() web.StatusInfo {
 	si.Store.CallsStored = d.Stored()
 	si.Store.QueueLen = q.Queued
 	si.Store.Dropped = q.Dropped
+	si.Drops.KernelPackets = si.Capture.KernelDropped
+	si.Drops.Calls = si.Capture.CallsDropped
+	si.Drops.Records = q.Dropped
+	si.Drops.ProvisionalRecords = q.InProgressDropped
 	h := st.health()
 	si.Store.WriteFailing = st.storeFault(st.tap.Health().Fault) != ""
 	si.Disk.Path = st.cfg.DataDir

@@ -24,13 +24,13 @@ func (h deadlines) Less(i, j int) bool {
 
 func (h deadlines) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
+	h[i].hidx, h[j].hidx = int32(i), int32(j) //nolint:gosec // G115: < MaxCalls
 }
 
 // Push adds a leg; use heap.Push.
 func (h *deadlines) Push(x any) {
 	l, _ := x.(*leg)
-	l.hidx = len(*h)
+	l.hidx = int32(len(*h)) //nolint:gosec // G115: < MaxCalls
 	*h = append(*h, l)
 }
 
@@ -52,13 +52,13 @@ func (t *Tracker) schedule(l *leg) {
 		heap.Push(&t.due, l)
 		return
 	}
-	heap.Fix(&t.due, l.hidx)
+	heap.Fix(&t.due, int(l.hidx))
 }
 
 // unschedule takes l out of the heap (it is being closed).
 func (t *Tracker) unschedule(l *leg) {
 	if l.hidx >= 0 {
-		heap.Remove(&t.due, l.hidx)
+		heap.Remove(&t.due, int(l.hidx))
 	}
 }
 

@@ -1,7 +1,9 @@
 package sip
 
 import (
+	"math"
 	"net/netip"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -25,11 +27,12 @@ const MaxLegMessageRaw = 4096
 const MaxLegMessageBytes = 16 << 10
 
 // What the ladders are charged against TrackerConfig.MaxMessageBytes,
-// besides the raw text: legMessageSize per entry of the slice's capacity
-// (the struct on 64-bit; TestLegMessageCost checks it), legMessageStrings
-// per message for the small strings it holds (reason phrase, its share of
-// the address names). The slice grows by at most legGrowMax entries at a
-// time, so what is charged is what is held (to the allocator's size class).
+// besides the raw text: legMessageSize per entry of the slice's capacity,
+// legMessageStrings per message for the small strings it holds (a reason
+// phrase that is not a common one, its share of the endpoints). The slice
+// grows by at most legGrowMax entries at a time. The ladder holds
+// ladderEntry, not LegMessage (TestLegMessageCost, TestLadderEntryCost):
+// what is charged bounds what is held (to the allocator's size class).
 const (
 	legMessageSize    = 192
 	legMessageStrings = 32
@@ -67,33 +70,56 @@ type LegMessage struct {
 	Size int `json:"size"`
 }
 
+// ladderEntry is a kept message as an open leg holds it: LegMessage's
+// facts in 104 bytes instead of 176 (issue 12: an open leg's ladder was
+// most of what the tracker held per call). The addresses are indexes into
+// the leg's endpoints, formatted only when a record is taken; the method
+// and reason are the package's constants when they are common ones, so an
+// entry never keeps a string of the parsed message (and, through it, the
+// header line it was cut from) alive.
+type ladderEntry struct {
+	at        time.Time
+	raw       string
+	method    string // the request's method, or the CSeq method of a response
+	reason    string
+	transport string
+	size      uint32
+	cseq      uint32
+	status    int32
+	src, dst  uint8
+	flags     entryFlags
+}
+
+type entryFlags uint8
+
+const (
+	entryRequest entryFlags = 1 << iota
+	entryFromCaller
+	entryRetrans
+	entryTruncated
+)
+
 // legLog is the messages kept for one leg, within the bounds above.
 type legLog struct {
-	msgs []LegMessage
+	msgs []ladderEntry
+	// eps are the addresses the leg's messages went between (a handful:
+	// caller, callee, a proxy); entries name them by index.
+	eps []netip.AddrPort
 	// raw is the raw text kept, cost what the log is charged in total.
 	raw, cost int
-	// names caches the "ip:port" strings of the leg's endpoints: a leg's
-	// messages go between a handful of them, so each is formatted once.
-	names [4]addrName
-	next  int
 }
 
-type addrName struct {
-	ap   netip.AddrPort
-	name string
-}
-
-// name returns ap as "ip:port" ("[ip]:port" for IPv6).
-func (g *legLog) name(ap netip.AddrPort) string {
-	for _, n := range g.names {
-		if n.name != "" && n.ap == ap {
-			return n.name
+// endpoint returns the index of ap in the leg's endpoints, added if new.
+// A leg keeps at most MaxLegMessages messages, so at most 2×64 endpoints:
+// an index fits a byte.
+func (g *legLog) endpoint(ap netip.AddrPort) uint8 {
+	for i, e := range g.eps {
+		if e == ap {
+			return uint8(i) //nolint:gosec // G115: < 2·MaxLegMessages
 		}
 	}
-	s := ap.String()
-	g.names[g.next] = addrName{ap: ap, name: s}
-	g.next = (g.next + 1) % len(g.names)
-	return s
+	g.eps = append(g.eps, ap)
+	return uint8(len(g.eps) - 1) //nolint:gosec // G115: < 2·MaxLegMessages
 }
 
 // add keeps m, as carried by p, if the leg's bounds and the tracker-wide
@@ -105,9 +131,15 @@ func (g *legLog) add(m *Message, p Packet, fromCaller, retrans bool, room int) (
 	}
 	grow := 0
 	if len(g.msgs) == cap(g.msgs) {
-		// 2, 4, 8, 16, 24 … 64: a one-INVITE leg (a flood) holds two
-		// entries, and no step is larger than legGrowMax.
-		grow = min(max(2, cap(g.msgs)), legGrowMax, MaxLegMessages-cap(g.msgs))
+		// 2, 4, 6, 8, 16, 24 … 64: a one-INVITE leg (a flood) holds two
+		// entries, an answered call's INVITE, 100, 180, 200 and ACK six,
+		// the whole call with its BYE and 200 eight; no step is larger
+		// than legGrowMax.
+		step := 2
+		if cap(g.msgs) >= legGrowMax {
+			step = legGrowMax
+		}
+		grow = min(step, MaxLegMessages-cap(g.msgs))
 	}
 	fixed := grow*legMessageSize + legMessageStrings
 	if room < fixed {
@@ -115,35 +147,103 @@ func (g *legLog) add(m *Message, p Packet, fromCaller, retrans bool, room int) (
 	}
 	if grow > 0 {
 		// By hand: append and slices.Grow would double the capacity.
-		ms := make([]LegMessage, len(g.msgs), cap(g.msgs)+grow)
+		ms := make([]ladderEntry, len(g.msgs), cap(g.msgs)+grow)
 		copy(ms, g.msgs)
 		g.msgs = ms
 	}
 	n := min(len(p.Raw), MaxLegMessageRaw, MaxLegMessageBytes-g.raw, room-fixed)
 	n = cutRunes(p.Raw, n)
-	lm := LegMessage{
-		At:             p.Time,
-		Src:            g.name(p.Src),
-		Dst:            g.name(p.Dst),
-		Transport:      p.Transport,
-		CSeq:           m.CSeq,
-		CSeqMethod:     m.Method,
-		FromCaller:     fromCaller,
-		Retransmission: retrans,
-		Raw:            string(p.Raw[:n]),
-		Truncated:      n < len(p.Raw),
-		Size:           len(p.Raw),
+	e := ladderEntry{
+		at:        p.Time,
+		raw:       string(p.Raw[:n]),
+		method:    intern(m.Method),
+		transport: intern(p.Transport),
+		size:      uint32(min(len(p.Raw), math.MaxUint32)), //nolint:gosec // G115: bounded
+		cseq:      m.CSeq,
+		src:       g.endpoint(p.Src),
+		dst:       g.endpoint(p.Dst),
 	}
 	if m.IsRequest {
-		lm.Method = m.Method
+		e.flags |= entryRequest
 	} else {
-		lm.Status, lm.Reason = m.StatusCode, m.Reason
+		e.status, e.reason = int32(min(max(m.StatusCode, math.MinInt32), math.MaxInt32)), intern(m.Reason) //nolint:gosec // G115: clamped
 	}
-	g.msgs = append(g.msgs, lm)
+	if fromCaller {
+		e.flags |= entryFromCaller
+	}
+	if retrans {
+		e.flags |= entryRetrans
+	}
+	if n < len(p.Raw) {
+		e.flags |= entryTruncated
+	}
+	g.msgs = append(g.msgs, e)
 	cost := fixed + n
 	g.raw += n
 	g.cost += cost
 	return cost, true
+}
+
+// messages returns the ladder as the record carries it, a copy of its
+// own: the leg's later messages must not show in (or be overwritten
+// through) a record already handed out.
+func (g *legLog) messages() []LegMessage {
+	if len(g.msgs) == 0 {
+		return nil
+	}
+	// Each endpoint formatted once, as "ip:port" ("[ip]:port" for IPv6).
+	names := make([]string, len(g.eps))
+	for i, ap := range g.eps {
+		names[i] = ap.String()
+	}
+	out := make([]LegMessage, len(g.msgs))
+	for i := range g.msgs {
+		e := &g.msgs[i]
+		lm := &out[i]
+		lm.At = e.at
+		lm.Src, lm.Dst = names[e.src], names[e.dst]
+		lm.Transport = e.transport
+		lm.CSeq, lm.CSeqMethod = e.cseq, e.method
+		lm.FromCaller = e.flags&entryFromCaller != 0
+		lm.Retransmission = e.flags&entryRetrans != 0
+		lm.Raw, lm.Truncated, lm.Size = e.raw, e.flags&entryTruncated != 0, int(e.size)
+		if e.flags&entryRequest != 0 {
+			lm.Method = e.method
+		} else {
+			lm.Status, lm.Reason = int(e.status), e.reason
+		}
+	}
+	return out
+}
+
+// commonTokens are the methods (RFC 3261 §27.4 and the extensions a PBX
+// sends), reason phrases (RFC 3261 §21) and transports most messages
+// carry: kept as these constants, a ladder entry holds no copy of them.
+var commonTokens = func() map[string]string {
+	m := make(map[string]string)
+	for _, s := range [...]string{
+		"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
+		"NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
+		"Trying", "Ringing", "Call Is Being Forwarded", "Queued", "Session Progress",
+		"OK", "Accepted", "Moved Temporarily", "Moved Permanently", "Unauthorized",
+		"Forbidden", "Not Found", "Proxy Authentication Required", "Request Timeout",
+		"Temporarily Unavailable", "Call/Transaction Does Not Exist",
+		"Busy Here", "Request Terminated", "Not Acceptable Here", "Server Internal Error",
+		"Service Unavailable", "Busy Everywhere", "Decline",
+		"udp", "tcp", "ws", "tls", "wss", "sctp",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
+// intern returns s as one of commonTokens, or else a copy of its own, so
+// that what is kept never points into a parsed message.
+func intern(s string) string {
+	if c, ok := commonTokens[s]; ok {
+		return c
+	}
+	return strings.Clone(s)
 }
 
 // cutRunes returns n, moved back (by at most three bytes) so that b[:n]

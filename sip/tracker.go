@@ -3,6 +3,7 @@ package sip
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -189,18 +190,12 @@ type leg struct {
 	callerTag  string
 	callerAddr netip.AddrPort
 	// log is the leg's ladder: the messages applied to it.
-	log        legLog
-	inviteCSeq uint32
-	lastSeen   time.Time
-	ended      bool
-	cancelled  bool
+	log      legLog
+	lastSeen time.Time
 	// challengedAt is set by a 401/407 to the INVITE: the UAC normally
 	// sends the INVITE again with credentials (RFC 3261 §22.2).
 	challengedAt *time.Time
-	challenge    int
-	referCSeq    uint32
 	referFrom    string
-	transferDone bool
 	byeAt        *time.Time
 	seen         []msgKey
 	// emitted is the record emitted when the leg ended, so that a finished
@@ -208,31 +203,60 @@ type leg struct {
 	// messages changed it. Its Messages are left out: an ended leg need
 	// not hold its ladder twice.
 	emitted *Call
+
+	// due is the leg's deadline, seq its opening order.
+	due time.Time
+	seq uint64
+	// xkeys are the keys the leg is indexed under in Tracker.xfer.
+	xkeys []xferKey
+	// src is the accounting of the address that sent the INVITE.
+	src   *source
+	links [nLists]link
+
+	// The small fields together, so the leg packs into the allocator's
+	// 768-byte class (issue 12: it took 1,024).
+	inviteCSeq, referCSeq uint32
+	// hidx is the leg's place in the heap (-1: none).
+	hidx int32
 	// emittedMsgs is how many messages the emitted record carried: the
 	// final record is stored again when trailing messages (the 200 to the
 	// BYE, an ACK) lengthened the ladder, so the store keeps it whole.
-	emittedMsgs int
-
-	// due is the leg's deadline, hidx its place in the heap (-1: none),
-	// seq its opening order.
-	due  time.Time
-	hidx int
-	seq  uint64
-	// xkeys are the keys the leg is indexed under in Tracker.xfer.
-	xkeys []xferKey
-	// src is the accounting of the address that sent the INVITE; flood
-	// says that address was flooding when the leg was offered.
-	src   *source
+	emittedMsgs  uint16
+	challenge    uint16
+	ended        bool
+	cancelled    bool
+	transferDone bool
+	// flood says the INVITE's source was flooding when the leg was
+	// offered.
 	flood bool
-	links [nLists]link
 	on    [nLists]bool
 }
 
+// msgKey tells a message of a leg from another: its CSeq, status and a
+// hash of its method and top Via branch (RFC 3261 §17.2.3: a
+// retransmission repeats them). Hashed, a key is 16 bytes and keeps no
+// string of the parsed message alive; two different messages of one leg
+// share a key with a chance of 2⁻⁶⁴.
 type msgKey struct {
-	method string
+	h      uint64
 	cseq   uint32
-	status int
-	branch string
+	status int32
+}
+
+// keyOf returns m's key: FNV-1a (deterministic, so live capture and
+// replay count the same retransmissions) over the method, a separator
+// no method contains, and the branch.
+func keyOf(m *Message) msgKey {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := range len(m.Method) {
+		h = (h ^ uint64(m.Method[i])) * prime
+	}
+	h = (h ^ ' ') * prime
+	for i := range len(m.Branch) {
+		h = (h ^ uint64(m.Branch[i])) * prime
+	}
+	return msgKey{h: h, cseq: m.CSeq, status: int32(min(max(m.StatusCode, math.MinInt32), math.MaxInt32))} //nolint:gosec // G115: clamped
 }
 
 // NewTracker returns a Tracker that calls emit with each finished leg.
@@ -346,7 +370,7 @@ func (t *Tracker) Handle(m *Message, p Packet) {
 		e := c
 		e.Messages = nil
 		l.emitted = &e
-		l.emittedMsgs = len(c.Messages)
+		l.emittedMsgs = uint16(len(c.Messages)) //nolint:gosec // G115: ≤ MaxLegMessages
 		t.emit(c)
 	}
 	if l.call.Transfer != nil || len(l.xkeys) > 0 {
@@ -366,7 +390,7 @@ func (t *Tracker) noLeg(m *Message) {
 }
 
 func (l *leg) retransmission(m *Message) bool {
-	k := msgKey{method: m.Method, cseq: m.CSeq, status: m.StatusCode, branch: m.Branch}
+	k := keyOf(m)
 	if slices.Contains(l.seen, k) {
 		return true
 	}
@@ -383,36 +407,40 @@ func (t *Tracker) open(m *Message, p Packet, src *source) *leg {
 	if to == "" {
 		to = m.RequestUser
 	}
+	callID, from, name, tag, referredBy := m.CallID, m.FromUser, m.FromName, m.FromTag, m.ReferredByUser
+	var replaces string
+	if m.Replaces != nil {
+		replaces = m.Replaces.CallID
+	}
+	own(&callID, &from, &to, &name, &tag, &referredBy, &replaces)
 	l := &leg{
 		hidx:       -1,
 		seq:        t.seq,
 		src:        src,
 		flood:      src.flooding,
-		callerTag:  m.FromTag,
+		callerTag:  tag,
 		callerAddr: p.Src,
 		inviteCSeq: m.CSeq,
 		call: Call{
-			ID:         RecordID(m.CallID, p.Time),
-			CallID:     m.CallID,
-			From:       m.FromUser,
-			To:         to,
-			FromName:   m.FromName,
-			InviteAt:   p.Time,
-			EndReason:  EndUnknown,
-			RingSource: "invite",
-			Transport:  p.Transport,
-			SrcIP:      p.Src.Addr().String(),
-			DstIP:      p.Dst.Addr().String(),
-			VLAN:       p.VLAN,
-			ReferredBy: m.ReferredByUser,
+			ID:             RecordID(callID, p.Time),
+			CallID:         callID,
+			From:           from,
+			To:             to,
+			FromName:       name,
+			InviteAt:       p.Time,
+			EndReason:      EndUnknown,
+			RingSource:     "invite",
+			Transport:      intern(p.Transport),
+			SrcIP:          p.Src.Addr().String(),
+			DstIP:          p.Dst.Addr().String(),
+			VLAN:           p.VLAN,
+			ReferredBy:     referredBy,
+			ReplacesCallID: replaces,
 		},
 	}
 	l.call.Direction, l.call.Operator = t.classify(m, p)
-	if m.Replaces != nil {
-		l.call.ReplacesCallID = m.Replaces.CallID
-	}
-	l.seen = append(l.seen, msgKey{method: m.Method, cseq: m.CSeq, branch: m.Branch})
-	t.legs[m.CallID] = l
+	l.seen = append(l.seen, keyOf(m))
+	t.legs[callID] = l
 	// Back in the table if closing a leg to make room for this one made
 	// it forget the source.
 	t.sources[src.addr] = src
@@ -532,14 +560,17 @@ func (t *Tracker) request(l *leg, m *Message, p Packet) {
 			kind = "attended"
 			replaces = m.ReferReplaces.CallID
 		}
-		l.call.Transfer = &Transfer{Kind: kind, RequestedAt: at, Target: m.ReferToUser, ReplacesCallID: replaces}
+		target := m.ReferToUser
 		l.referCSeq = m.CSeq
 		// RFC 3892: the transferee copies the REFER's Referred-By (or, when
 		// absent, names the transferor) into the new INVITE.
-		l.referFrom = m.ReferredByUser
-		if l.referFrom == "" {
-			l.referFrom = m.FromUser
+		referFrom := m.ReferredByUser
+		if referFrom == "" {
+			referFrom = m.FromUser
 		}
+		own(&target, &replaces, &referFrom)
+		l.call.Transfer = &Transfer{Kind: kind, RequestedAt: at, Target: target, ReplacesCallID: replaces}
+		l.referFrom = referFrom
 		l.transferDone = false
 	case "NOTIFY":
 		// RFC 3515 §2.4.5: progress of the REFER as a sipfrag status line.
@@ -618,10 +649,10 @@ func (t *Tracker) inviteResponse(l *leg, m *Message, at time.Time) {
 	case l.call.AnsweredAt != nil || l.ended:
 	case code == 401 || code == 407:
 		l.challengedAt = &at
-		l.challenge = code
+		l.challenge = uint16(code) //nolint:gosec // G115: 401 or 407
 	case code < 400:
 		t.end(l, at, EndRedirected, strconv.Itoa(code), "")
-		l.call.Transfer = &Transfer{Kind: "redirect", RequestedAt: at, Target: m.ContactUser, Result: strconv.Itoa(code)}
+		l.call.Transfer = &Transfer{Kind: "redirect", RequestedAt: at, Target: strings.Clone(m.ContactUser), Result: strconv.Itoa(code)}
 	case code == 487:
 		// Terminated by a CANCEL we did not see.
 		l.cancelled = true
@@ -693,7 +724,7 @@ func (t *Tracker) Advance(now time.Time) {
 		case l.ended:
 		case l.challengedAt != nil:
 			// The challenge was never answered with a new INVITE.
-			t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+			t.end(l, *l.challengedAt, failureReason(int(l.challenge)), strconv.Itoa(int(l.challenge)), "")
 			t.event(EventEnded, l, now)
 		default:
 			t.stats.TimedOut++
@@ -718,7 +749,7 @@ func (t *Tracker) Flush(now time.Time, detail string) {
 		l := t.legs[id]
 		if !l.ended {
 			if l.challengedAt != nil {
-				t.end(l, *l.challengedAt, failureReason(l.challenge), strconv.Itoa(l.challenge), "")
+				t.end(l, *l.challengedAt, failureReason(int(l.challenge)), strconv.Itoa(int(l.challenge)), "")
 				t.event(EventEnded, l, now)
 			} else {
 				l.call.EndReason, l.call.EndDetail = EndUnknown, detail
@@ -753,7 +784,7 @@ func (t *Tracker) finish(l *leg, now time.Time) {
 	t.forget(l.src)
 	t.stats.LegsEmitted++
 	c := t.record(l, now)
-	if !unchanged(c, l.emitted) || len(c.Messages) != l.emittedMsgs {
+	if !unchanged(c, l.emitted) || len(c.Messages) != int(l.emittedMsgs) {
 		t.emit(c)
 	}
 	if t.cfg.OnClosed != nil {
@@ -767,7 +798,7 @@ func (t *Tracker) record(l *leg, now time.Time) Call {
 	c.ByeAt = l.byeAt
 	// A copy: the leg's later messages must not show in (or be
 	// overwritten through) a record already handed out.
-	c.Messages = slices.Clone(l.log.msgs)
+	c.Messages = l.log.messages()
 	if c.Transfer != nil {
 		tr := *c.Transfer
 		c.Transfer = &tr

@@ -17,7 +17,7 @@ const (
 	// DefaultMinFree is the free space below which the store refuses
 	// writes before badger sees them. It covers what badger may still
 	// write unasked once a write is in: a memtable flushed to an L0 table
-	// (MemTableSize, 8 MiB), the compaction it triggers (a few tables),
+	// (MemTableSize, 4 MiB), the compaction it triggers (a few tables),
 	// the new memtable (2×MemTableSize) and value log (2×ValueLogFileSize)
 	// it preallocates, with room to spare.
 	DefaultMinFree = 64 << 20

@@ -200,12 +200,28 @@ func checkOpenRoom(dir string, stat func(string) (space, error)) error {
 	return nil
 }
 
-// memTableSize is badger's memtable size (badgerOptions).
-const memTableSize = 8 << 20
+// memTableSize is badger's memtable size (badgerOptions). Each memtable is
+// an arena of about 1.3× this on the Go heap, and its flush builds an L0
+// table of that size in memory too. Measured with BenchmarkBoardMemory
+// (answered calls with their ladders, ~1 KB record + 5.5 KB messages, at
+// 1,000 ending a minute sped up 20×, 20,000 records): 8 MiB left 39.5 MiB
+// of live Go heap and 57 MiB RssAnon, 4 MiB 18.3 MiB and 22.5–25.4 MiB;
+// PutCalls with messages (49–59 vs 51–56 µs a record) and the month scan
+// of BenchmarkCallsMonthScan (122–139 vs 124–136 ms) did not change, and
+// durability does not depend on it (every write is synced to the
+// memtable's log). Written as fast as badger takes them (a replay, a
+// backlog) smaller memtables keep more flushes and compactions in flight:
+// TestMemory50k's peak RSS was 152–154 MiB against 129–147 for 8 MiB
+// (88–102 against 91–98 under GOMEMLIMIT=64MiB), and 2 MiB, which halved
+// the live heap again at the calls' rate, reached 150–158 MiB RssAnon in
+// BenchmarkBoardMemory at full speed against 118–151 for 8 MiB; the
+// board's steady state is the calls' rate, so 4 MiB.
+const memTableSize = 4 << 20
 
 // badgerOptions are badger's options measured for a 512 MB board
 // (docs/libs.md, "badger"): the defaults peak near 400 MB RSS, these near
-// 180 MB for 300 k records.
+// 180 MB for 300 k records (with 8 MiB memtables; see memTableSize for
+// the 4 MiB now used).
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	return badger.DefaultOptions(dir).
 		// A record must survive a power cut once PutCall has returned: a

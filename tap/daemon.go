@@ -126,6 +126,10 @@ type Daemon struct {
 	store CallWriter
 	log   *slog.Logger
 
+	// handoff passes the frames read to the goroutine running the
+	// pipeline (handoff.go).
+	handoff *handoff
+
 	mu       sync.Mutex
 	p        *Pipeline
 	lastPkt  time.Time
@@ -183,7 +187,8 @@ func NewDaemon(cfg DaemonConfig, src LiveSource, store CallWriter, log *slog.Log
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
-	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: newRecordQueue(cfg.QueueSize), drain: make(chan struct{})}
+	d := &Daemon{cfg: cfg, src: src, store: store, log: log, queue: newRecordQueue(cfg.QueueSize), drain: make(chan struct{}),
+		handoff: newHandoff()}
 	opts := cfg.Pipeline
 	if cfg.Provisional {
 		pw, ok := store.(ProgressWriter)
@@ -413,6 +418,12 @@ func (d *Daemon) Queue() QueueStats {
 // to its end.
 func (d *Daemon) InputEnded() bool { return d.eof.Load() }
 
+// InputStored reports whether a finite input has been read to its end and
+// every record it gave is out of the queues: stored, or counted dropped.
+func (d *Daemon) InputStored() bool {
+	return d.eof.Load() && d.queue.len() == 0 && (d.progress == nil || d.progress.len() == 0)
+}
+
 // Stats returns the pipeline's counters.
 func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
@@ -464,6 +475,10 @@ func (d *Daemon) Health() device.Health {
 // KernelStats returns the kernel's counters of the live capture: packets
 // received by the filter and dropped for lack of buffer space.
 func (d *Daemon) KernelStats() (capture.LiveStats, error) { return d.src.Stats() }
+
+// Backlog returns the number of frames read from the capture and not yet
+// through the pipeline (at most two batches: handoff.go).
+func (d *Daemon) Backlog() int { return d.handoff.backlog() }
 
 // Stored returns how many records have been written to the store.
 func (d *Daemon) Stored() uint64 { return d.nStore.Load() }
@@ -524,28 +539,31 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 func (d *Daemon) read(ctx context.Context) error {
-	for {
-		f, err := d.src.ReadFrame()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if d.cfg.EndOfInput && errors.Is(err, io.EOF) {
-				d.mu.Lock()
-				d.p.Flush(FlushEndOfCapture)
-				d.mu.Unlock()
-				d.eof.Store(true)
-				d.log.Info("end of input", "calls_queued", d.queue.len())
-				return nil
-			}
-			return fmt.Errorf("capture: %w", err)
-		}
-		d.mu.Lock()
-		d.p.Frame(f)
-		d.lastPkt = d.p.Now()
-		d.lastWall = d.cfg.Now()
-		d.mu.Unlock()
+	err := stage(ctx, d.src, d.handoff, d.process, d.cfg.Now)
+	if ctx.Err() != nil {
+		return nil
 	}
+	if d.cfg.EndOfInput && errors.Is(err, io.EOF) {
+		d.mu.Lock()
+		d.p.Flush(FlushEndOfCapture)
+		d.mu.Unlock()
+		d.eof.Store(true)
+		d.log.Info("end of input", "calls_queued", d.queue.len())
+		return nil
+	}
+	return fmt.Errorf("capture: %w", err)
+}
+
+// process runs a batch of frames through the pipeline; wall is the wall
+// time after they were read.
+func (d *Daemon) process(b *frameBatch, wall time.Time) {
+	d.mu.Lock()
+	for _, f := range b.frames {
+		d.p.Frame(f)
+	}
+	d.lastPkt = d.p.Now()
+	d.lastWall = wall
+	d.mu.Unlock()
 }
 
 // tick carries the capture clock forward between packets: the newest
@@ -559,11 +577,15 @@ func (d *Daemon) tick(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.mu.Lock()
-			if !d.lastPkt.IsZero() {
-				d.p.Advance(d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall)))
+			// Frames waiting in the hand-off carry the clock themselves:
+			// carrying it forward now would run it ahead of them.
+			if d.handoff.backlog() == 0 {
+				d.mu.Lock()
+				if !d.lastPkt.IsZero() {
+					d.p.Advance(d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall)))
+				}
+				d.mu.Unlock()
 			}
-			d.mu.Unlock()
 			if now := d.cfg.Now(); d.cfg.StatsEvery > 0 && now.Sub(lastLog) >= d.cfg.StatsEvery {
 				lastLog = now
 				d.logStats()

@@ -134,6 +134,7 @@ func TestDaemon(t *testing.T) {
 			go func() { runErr <- d.Run(ctx) }()
 
 			<-src.consumed
+			waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 			// The answered call ended with its BYE: stored without waiting
 			// for shutdown.
 			waitFor(t, "the finished call to be stored", func() bool { return d.Stored() >= 1 })
@@ -379,6 +380,7 @@ func TestDaemonProvisional(t *testing.T) {
 			runErr := make(chan error, 1)
 			go func() { runErr <- d.Run(ctx) }()
 			<-src.consumed
+			waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 			waitFor(t, "the queues to empty", func() bool { q := d.Queue(); return q.Queued == 0 && q.InProgress == 0 })
 
 			open, err := st.InProgress(context.Background())
@@ -476,6 +478,7 @@ func TestDaemonProvisionalOrder(t *testing.T) {
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
 	<-src.consumed
+	waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 	waitFor(t, "the queues to empty", func() bool { q := d.Queue(); return q.Queued == 0 && q.InProgress == 0 })
 	cancel()
 	if err := <-runErr; err != nil {
@@ -548,6 +551,7 @@ func TestDaemonProvisionalBounded(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("capture blocked behind the failing store")
 		}
+		waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 		// 3 s into the load: its 20 calls (one each 100 ms) have rung,
 		// the first ones were answered too (a second snapshot), none has
 		// ended: 2 calls wait, the 18 others are dropped at least once.
@@ -568,6 +572,7 @@ func TestDaemonProvisionalBounded(t *testing.T) {
 		runErr := make(chan error, 1)
 		go func() { runErr <- d.Run(ctx) }()
 		<-src.consumed
+		waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 		cancel()
 		if err := <-runErr; err != nil {
 			t.Fatal(err)

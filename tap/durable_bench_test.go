@@ -139,6 +139,9 @@ func BenchmarkCaptureLoopRecording(b *testing.B) {
 		done := make(chan error, 1)
 		go func() { done <- d.Run(ctx) }()
 		<-src.consumed
+		for d.Backlog() != 0 {
+			time.Sleep(time.Millisecond)
+		}
 		cancel()
 		if err := <-done; err != nil {
 			b.Fatal(err)

@@ -387,6 +387,7 @@ func TestDaemonCommitStallFault(t *testing.T) {
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
 	<-src.consumed
+	waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
 	waitFor(t, "the fault", func() bool { return strings.HasPrefix(d.Health().Fault, "recordings:") })
 	if d.Capturing() != true || d.Stored() != 0 {
 		t.Fatalf("capturing %v, %d stored while the disk hangs", d.Capturing(), d.Stored())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/switchtap/switchtap/capture"
 )
@@ -16,19 +17,17 @@ const FlushEndOfCapture = "end_of_capture"
 // Replay runs every frame of src through p, then flushes the legs still
 // open. It stops early, with ctx's error, when ctx is done.
 func Replay(ctx context.Context, src capture.Source, p *Pipeline) error {
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	err := stage(ctx, src, newHandoff(), func(b *frameBatch, _ time.Time) {
+		for _, f := range b.frames {
+			p.Frame(f)
 		}
-		f, err := src.ReadFrame()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read capture: %w", err)
-		}
-		p.Frame(f)
+	}, nil)
+	switch {
+	case errors.Is(err, io.EOF):
+		p.Flush(FlushEndOfCapture)
+		return nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return ctx.Err()
 	}
-	p.Flush(FlushEndOfCapture)
-	return nil
+	return fmt.Errorf("read capture: %w", err)
 }

@@ -36,9 +36,9 @@ func newAPI(s *Server) *api {
 // own password (a receptionist only their own calls and live calls); the
 // office roles read the figures and the sample; jefe and admin read the
 // audit; admin manages users; the procedure's routes follow procRules.
-func (s *Server) apiRoutes(mux *http.ServeMux) { newAPI(s).routes(mux) }
+func (s *Server) apiRoutes(mux *router) { newAPI(s).routes(mux) }
 
-func (a *api) routes(mux *http.ServeMux) {
+func (a *api) routes(mux *router) {
 	s := a.s
 	all := func(h http.HandlerFunc) http.Handler { return s.need(h, everyone...) }
 	// mine: a receptionist too, on their own data only.

@@ -11,7 +11,7 @@ import (
 // reaches the handlers (a receptionist too); the operations decide, by
 // procRules, what each may do and see. A service left nil in Config
 // leaves its routes out.
-func (a *api) procedureRoutes(mux *http.ServeMux) {
+func (a *api) procedureRoutes(mux *router) {
 	s := a.s
 	proc := func(h http.HandlerFunc) http.Handler { return s.need(h, procRoles...) }
 	if s.cfg.Evaluations != nil {

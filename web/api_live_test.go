@@ -187,9 +187,9 @@ func TestLiveSSE(t *testing.T) {
 
 	a := newAPI(e.srv)
 	a.heartbeat = 20 * time.Millisecond
-	mux := http.NewServeMux()
-	a.routes(mux)
-	srv := httptest.NewServer(e.srv.guard(mux, false))
+	rt := newRouter()
+	a.routes(rt)
+	srv := httptest.NewServer(e.srv.guard(rt.mux, false))
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

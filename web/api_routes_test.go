@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchtap/switchtap/report"
 )
 
 // apiRoute is one route of /api/v1 with a request that succeeds for a
@@ -22,9 +25,15 @@ type apiRoute struct {
 	mustChange bool
 	// body per call, when each call must differ (a new user's name).
 	bodyFn func(i int) string
+	// stream: an event stream, asked with a request whose context has
+	// already ended, so that it answers its status and snapshot and
+	// returns.
+	stream bool
 }
 
-// apiRoutes lists every route; the table tests cover each.
+// testAPIRoutes lists every route of the API a server without the
+// month's procedure registers (TestRouteTableComplete holds it to the
+// router); the table tests cover each.
 func testAPIRoutes() []apiRoute {
 	all := []Role{RoleTecnico, RoleJefe, RoleAdmin}
 	return []apiRoute{
@@ -35,7 +44,9 @@ func testAPIRoutes() []apiRoute {
 		{method: "GET", path: "/api/v1/calls/c1", roles: all, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/calls/c1/recording", roles: all, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/calls/c1/peaks", roles: all, ok: http.StatusOK},
+		{method: "GET", path: "/api/v1/live", roles: all, ok: http.StatusOK, stream: true},
 		{method: "GET", path: "/api/v1/status", roles: all, ok: http.StatusOK},
+		{method: "GET", path: "/api/v1/months/2026-12/figures", roles: all, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/audit?from=2026-12-01&to=2026-12-01", roles: []Role{RoleJefe, RoleAdmin}, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/users", roles: []Role{RoleAdmin}, ok: http.StatusOK},
 		{method: "POST", path: "/api/v1/users", roles: []Role{RoleAdmin}, ok: http.StatusCreated,
@@ -47,13 +58,66 @@ func testAPIRoutes() []apiRoute {
 	}
 }
 
-// TestRoutesByPrincipal: every route × {anonymous, tecnico, jefe, admin,
-// must-change, bearer token, disabled account, expired session} gets the
-// status its rules give (live is covered apart: it streams).
-func TestRoutesByPrincipal(t *testing.T) {
+// newRoutesEnv is the server of the role table: the calls, recordings,
+// figures and accounts of issue 8, without the month's procedure.
+func newRoutesEnv(t *testing.T) *testEnv {
+	t.Helper()
 	e := newTestEnv(t)
 	e.calls.add(e.testCall("c1", -time.Hour))
 	writeTestRecording(t, e, "c1", tone(8000, 440, 8000), tone(8000, 1000, 3000))
+	e.srv.cfg.Figures = report.NewFiguresService(e.calls, report.FiguresOptions{
+		Location: e.loc, Receptionists: e.srv.cfg.Operators, Now: e.clock.Now,
+	})
+	e.handler = e.srv.Handler()
+	e.local = e.srv.LocalHandler()
+	return e
+}
+
+// ended makes a request whose context has already ended (an event
+// stream then answers and returns at once).
+func ended(r *http.Request) {
+	ctx, cancel := context.WithCancel(r.Context())
+	cancel()
+	*r = *r.WithContext(ctx)
+}
+
+// TestRouteTableComplete: every API route the router registers for the
+// role table's server has a row in testAPIRoutes, so TestRoutesByPrincipal
+// checks it for every principal; only the open login (TestLoginOpen,
+// TestCrossOrigin) and the catch-all (TestLoginOpen) are tested apart. A
+// row must reach a route of its own, not the catch-all.
+func TestRouteTableComplete(t *testing.T) {
+	e := newRoutesEnv(t)
+	rt := e.srv.routes(false)
+	apart := map[string]bool{"POST /api/v1/login": true, "/api/": true}
+	covered := map[string]bool{}
+	for _, row := range testAPIRoutes() {
+		_, pat := rt.mux.Handler(httptest.NewRequest(row.method, row.path, nil))
+		if pat == "" || apart[pat] {
+			t.Errorf("row %s %s reaches %q, not a route of its own", row.method, row.path, pat)
+		}
+		covered[pat] = true
+	}
+	n := 0
+	for _, pat := range rt.patterns {
+		if !isAPI(patternPath(pat)) {
+			continue
+		}
+		n++
+		if !covered[pat] && !apart[pat] {
+			t.Errorf("route %q has no row in testAPIRoutes", pat)
+		}
+	}
+	if n < len(testAPIRoutes()) {
+		t.Fatalf("the router lists %d API routes, fewer than the table's %d rows", n, len(testAPIRoutes()))
+	}
+}
+
+// TestRoutesByPrincipal: every route × {anonymous, tecnico, jefe, admin,
+// must-change, bearer token, disabled account, expired session} gets the
+// status its rules give.
+func TestRoutesByPrincipal(t *testing.T) {
+	e := newRoutesEnv(t)
 
 	expired := e.session("tecnico")
 	e.clock.Add(fakeSessionTTL + time.Minute)
@@ -110,7 +174,11 @@ func TestRoutesByPrincipal(t *testing.T) {
 				if body != "" {
 					rd = strings.NewReader(body)
 				}
-				w := e.do(rt.method, rt.path, rd, p.opt())
+				opts := []func(*http.Request){p.opt()}
+				if rt.stream {
+					opts = append(opts, ended)
+				}
+				w := e.do(rt.method, rt.path, rd, opts...)
 				if w.Code != want {
 					t.Fatalf("status %d, want %d: %s", w.Code, want, w.Body.String())
 				}

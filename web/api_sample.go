@@ -31,7 +31,7 @@ const (
 // verification; the técnico and the jefe draw and replace (and the local
 // socket, which stands for the técnico at the board's own terminal, as the
 // CLI on the store does).
-func (a *api) sampleRoutes(mux *http.ServeMux) {
+func (a *api) sampleRoutes(mux *router) {
 	s := a.s
 	if s.cfg.Sample == nil {
 		return

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -221,15 +222,35 @@ func TestPanicRecovered(t *testing.T) {
 	}
 }
 
-// TestStatus: the status is the daemon's StatusInfo as JSON.
+// TestStatus: the status is the daemon's StatusInfo as JSON, with the
+// sections its contract names (capture, drops, store, disk, lamp,
+// version) and every drop under drops.
 func TestStatus(t *testing.T) {
 	e := newTestEnv(t)
 	e.status.Capture.Frames = 1234
 	e.status.Lamp = "no_sip"
+	e.status.Drops.KernelPackets, e.status.Drops.Calls, e.status.Drops.Records, e.status.Drops.ProvisionalRecords = 11, 12, 13, 14
 	w := e.do("GET", "/api/v1/status", nil, e.as("tecnico"))
 	var got StatusInfo
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || got.Capture.Frames != 1234 || got.Lamp != "no_sip" || got.Version != "test" {
 		t.Fatalf("%d %s %v", w.Code, w.Body, err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(w.Body.Bytes(), &top); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"capture", "drops", "store", "disk", "lamp", "version"} {
+		if _, ok := top[k]; !ok {
+			t.Errorf("status has no %q: %s", k, w.Body)
+		}
+	}
+	var drops map[string]uint64
+	if err := json.Unmarshal(top["drops"], &drops); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{"kernel_packets": 11, "calls": 12, "records": 13, "provisional_records": 14}
+	if !maps.Equal(drops, want) {
+		t.Errorf("drops %v, want %v", drops, want)
 	}
 }
 

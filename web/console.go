@@ -68,7 +68,7 @@ type page struct {
 // consoleRoutes registers the console's pages. A template that does not
 // parse (a broken build, caught by the tests) leaves every page answering
 // 500 rather than the daemon failing to start: capture matters more.
-func (s *Server) consoleRoutes(mux *http.ServeMux) {
+func (s *Server) consoleRoutes(mux *router) {
 	c, err := newConsole(s)
 	if err != nil {
 		s.log.Error("console templates do not parse", "err", err)
@@ -80,7 +80,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	c.routes(mux)
 }
 
-func (c *console) routes(mux *http.ServeMux) {
+func (c *console) routes(mux *router) {
 	all := func(h pageHandler) http.Handler { return c.page(h, false, everyone...) }
 	mux.Handle("GET /static/", c.static())
 	mux.HandleFunc("GET /login", c.loginPage)

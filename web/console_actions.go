@@ -47,7 +47,7 @@ type actionView struct {
 
 // actionRoutes parses the page and registers it; nothing without the
 // review service.
-func (c *console) actionRoutes(mux *http.ServeMux) {
+func (c *console) actionRoutes(mux *router) {
 	if c.s.cfg.Review == nil {
 		return
 	}

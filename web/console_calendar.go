@@ -49,7 +49,7 @@ const (
 )
 
 // calendarRoutes parses the page and registers it.
-func (c *console) calendarRoutes(mux *http.ServeMux) {
+func (c *console) calendarRoutes(mux *router) {
 	if c.s.cfg.Review == nil {
 		return
 	}

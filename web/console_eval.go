@@ -101,7 +101,7 @@ type answerRow struct {
 
 // evalRoutes parses the page and registers it and its forms; nothing
 // without the evaluations service.
-func (c *console) evalRoutes(mux *http.ServeMux) {
+func (c *console) evalRoutes(mux *router) {
 	if c.s.cfg.Evaluations == nil {
 		return
 	}

@@ -242,6 +242,7 @@ func TestConsoleStatusPage(t *testing.T) {
 	last := e.clock.Now().Add(-90 * time.Second)
 	e.status.Capture.LastSIP = &last
 	e.status.Capture.KernelDropped = 12345
+	e.status.Drops.ProvisionalRecords = 3
 	e.status.Disk.RetentionDays, e.status.Disk.RetentionMaxB = 90, 20<<30
 	e.status.Lamp, e.status.Fault = "fault", "store write failing"
 	e.status.Now = e.clock.Now()
@@ -249,6 +250,9 @@ func TestConsoleStatusPage(t *testing.T) {
 	doc := parsePage(t, w)
 	if el := find(doc, byID("kernel-dropped")); el == nil || textOf(el) != "12\u00a0345" || !hasClass(el, "state-bad") {
 		t.Fatal("kernel drops")
+	}
+	if el := find(doc, byID("provisional-dropped")); el == nil || textOf(el) != "3" || !hasClass(el, "state-bad") {
+		t.Fatal("provisional records dropped")
 	}
 	text := textOf(doc)
 	for _, want := range []string{"hasta 90 días o 20,0\u00a0GiB", "01/12/2026 09:58:30 (hace 1\u00a0min)", "store write failing"} {

@@ -34,7 +34,7 @@ type mineEval struct {
 }
 
 // mineRoutes parses the page and registers it and its forms.
-func (c *console) mineRoutes(mux *http.ServeMux) {
+func (c *console) mineRoutes(mux *router) {
 	if c.s.cfg.Evaluations == nil && c.s.cfg.Review == nil {
 		return
 	}

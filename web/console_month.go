@@ -55,7 +55,7 @@ func monthName(m time.Month) string {
 // monthRoutes parses the Mes page and registers it. A template that does
 // not parse leaves /mes answering 500 (caught by the tests), never the
 // console down.
-func (c *console) monthRoutes(mux *http.ServeMux) {
+func (c *console) monthRoutes(mux *router) {
 	t, err := template.New("layout").Funcs(c.funcs()).Funcs(monthFuncs()).
 		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/mes.html")
 	if err != nil {

@@ -70,7 +70,7 @@ type actionFormValues struct {
 
 // reportRoutes parses the page and registers it and its forms; nothing
 // without the document.
-func (c *console) reportRoutes(mux *http.ServeMux) {
+func (c *console) reportRoutes(mux *router) {
 	if c.s.cfg.Documents == nil {
 		return
 	}

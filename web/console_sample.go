@@ -32,7 +32,7 @@ type sampleBody struct {
 
 // sampleRoutes parses the Muestra page and registers it. A template that
 // does not parse leaves /muestra answering 500, never the console down.
-func (c *console) sampleRoutes(mux *http.ServeMux) {
+func (c *console) sampleRoutes(mux *router) {
 	if c.s.cfg.Sample == nil {
 		return
 	}

@@ -63,6 +63,9 @@ type fakeAuth struct {
 	sessions map[string]Session
 	tokens   map[string]string // raw token → user name
 	audit    []AuditEntry
+	// lookups counts the credentials looked up (Session and Token): none
+	// for a request refused before authentication.
+	lookups int
 	// auditErr, when set, makes Audit fail.
 	auditErr error
 	// err, when set, makes Session, Token and Users fail (a store down).
@@ -128,6 +131,13 @@ func (u *fakeUser) principal(via string) Principal {
 }
 
 // entries returns a copy of the audit log.
+// lookupCount returns how many credentials were looked up so far.
+func (a *fakeAuth) lookupCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lookups
+}
+
 func (a *fakeAuth) entries() []AuditEntry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -191,6 +201,7 @@ func (a *fakeAuth) Login(_ context.Context, name, password, remote string) (Sess
 func (a *fakeAuth) Session(_ context.Context, token string) (Principal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.lookups++
 	if a.err != nil {
 		return Principal{}, a.err
 	}
@@ -220,6 +231,7 @@ func (a *fakeAuth) Logout(_ context.Context, token string) error {
 func (a *fakeAuth) Token(_ context.Context, raw string) (Principal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.lookups++
 	if a.err != nil {
 		return Principal{}, a.err
 	}

@@ -216,6 +216,24 @@ type StatusInfo struct {
 		CallsEvicted    uint64 `json:"calls_evicted"`
 		CallsAggregated uint64 `json:"calls_aggregated"`
 	} `json:"capture"`
+	// Drops is every loss the Estado page shows, in one place (the
+	// status's contract: "capture, drops, store, disk, lamp, version");
+	// each is also where it has always been, under capture or store.
+	Drops struct {
+		// KernelPackets the kernel dropped for lack of ring space
+		// (capture.kernel_dropped).
+		KernelPackets uint64 `json:"kernel_packets"`
+		// Calls are INVITEs not followed because the call table was full
+		// (capture.calls_dropped).
+		Calls uint64 `json:"calls"`
+		// Records are call records lost: the store queue was full, or the
+		// store still failed at shutdown (store.dropped).
+		Records uint64 `json:"records"`
+		// ProvisionalRecords are records of calls in progress (at ringing
+		// and at answer) not stored: their queue was full or the store
+		// failed. Only a crash before such a call's end loses the call.
+		ProvisionalRecords uint64 `json:"provisional_records"`
+	} `json:"drops"`
 	Store struct {
 		Bytes        uint64 `json:"bytes"`
 		CallsStored  uint64 `json:"calls_stored"`
@@ -291,6 +309,10 @@ type Config struct {
 	Review      Review
 	Documents   Documents
 	Exports     Exporter
+	// LocalRoutes are served on the local socket only (LocalHandler),
+	// behind the same guard as its API: the peer's credentials, taken as
+	// an admin. The daemon's `audit verify` is one.
+	LocalRoutes []LocalRoute
 	// Secure marks cookies Secure (the daemon serves TLS).
 	Secure  bool
 	Version string
@@ -302,6 +324,13 @@ type Config struct {
 	Banner *Banner
 	Now    func() time.Time
 	Log    *slog.Logger
+}
+
+// LocalRoute is a route of the local socket's only: Pattern in
+// http.ServeMux's syntax ("GET /audit/verify").
+type LocalRoute struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // Banner is a line on every page, with an optional link.
@@ -348,10 +377,5 @@ func (s *Server) Handler() http.Handler { return s.handler(false) }
 func (s *Server) LocalHandler() http.Handler { return s.handler(true) }
 
 func (s *Server) handler(local bool) http.Handler {
-	mux := http.NewServeMux()
-	s.apiRoutes(mux)
-	if !local {
-		s.consoleRoutes(mux)
-	}
-	return s.guard(mux, local)
+	return s.guard(s.routes(local).mux, local)
 }

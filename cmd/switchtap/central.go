@@ -46,7 +46,8 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfgPath := fs.String("config", "", "configuration file with a central: section")
 	database := fs.String("database", "", "PostgreSQL URL (overrides central.database)")
 	listen := fs.String("listen", "", "HTTP address (overrides central.listen)")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	var logLevel string
+	addLogLevelFlag(fs, &logLevel)
 	office := fs.String("office", "", "office name of the box (box add)")
 	label := fs.String("label", "api", "what the token is for (token)")
 	asJSON := fs.Bool("json", false, "box list as JSON")
@@ -64,8 +65,8 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *listen != "" {
 		cf.Central.Listen = *listen
 	}
-	if *logLevel != "" {
-		cf.LogLevel = *logLevel
+	if logLevel != "" {
+		cf.LogLevel = logLevel
 	}
 	log := newLogger(stderr, cf.LogLevel)
 	want := map[string]int{"": 0, "box add": 1, "box list": 0, "box token": 1, "box revoke": 1, "token": -1}

@@ -25,7 +25,8 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: config check [--config FILE]", errUsage)
 	}
 	fs := newFlagSet("config check", stderr)
-	cfgPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+")")
+	var cfgPath string
+	addConfigFlag(fs, &cfgPath)
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: config check takes no arguments (use --config FILE)", errUsage)
 	}
-	path := *cfgPath
+	path := cfgPath
 	if path == "" {
 		if _, err := os.Stat(config.DefaultPath); err != nil {
 			fmt.Fprintf(stdout, "OK no %s: built-in defaults\n", config.DefaultPath)

@@ -16,12 +16,13 @@ func cmdDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: device test [--config FILE] [--step D]", errUsage)
 	}
 	fs := newFlagSet("device test", stderr)
-	cfgPath := fs.String("config", "", "configuration file (default "+configDefaultHint+")")
+	var cfgPath string
+	addConfigFlag(fs, &cfgPath)
 	step := fs.Duration("step", time.Second, "how long each lamp stays on")
 	if _, err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ import (
 // exit status 1 when any check fails.
 func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("doctor", stderr)
-	cfgPath := fs.String("config", "", "configuration file (default "+configDefaultHint+")")
+	var cfgPath string
+	addConfigFlag(fs, &cfgPath)
 	iface := fs.String("i", "", "mirror-port interface (overrides interface:)")
 	listen := fs.Duration("listen", 10*time.Second, "how long to listen for SIP")
 	pos, err := parseFlags(fs, args)
@@ -32,7 +33,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) > 0 || *listen <= 0 {
 		return fmt.Errorf("%w: doctor [--config FILE] [-i IFACE] [--listen 10s]", errUsage)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,22 @@ type commonFlags struct {
 
 func addCommonFlags(fs *flag.FlagSet) *commonFlags {
 	c := &commonFlags{}
-	fs.StringVar(&c.config, "config", "", "configuration file (default "+configDefaultHint+")")
+	addConfigFlag(fs, &c.config)
 	fs.StringVar(&c.dataDir, "data-dir", "", "data directory (overrides data_dir:)")
-	fs.StringVar(&c.logLevel, "log-level", "", "debug, info, warn or error (overrides log_level:)")
+	addLogLevelFlag(fs, &c.logLevel)
 	return c
+}
+
+// addConfigFlag is --config of every command that reads the daemon's
+// configuration through loadConfig (the default file when present, else
+// the built-in defaults), also those that take no other common flag.
+func addConfigFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "config", "", "configuration file (default "+configDefaultHint+")")
+}
+
+// addLogLevelFlag is --log-level, over the log_level: of the file read.
+func addLogLevelFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "log-level", "", "debug, info, warn or error (overrides log_level:)")
 }
 
 // load reads the configuration and applies the flags over it.

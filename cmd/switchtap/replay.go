@@ -20,7 +20,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("replay", stderr)
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
 	alarms := fs.Bool("alarms", false, "print the alarm panel's edges (warning, alarm, clear) as JSON Lines instead")
-	cfgPath := fs.String("config", "", "configuration file (defaults apply without one)")
+	var cfgPath string
+	addConfigFlag(fs, &cfgPath)
 	recordDir := fs.String("record-dir", "", "write the answered calls' recordings under this directory")
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -29,7 +30,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 {
 		return fmt.Errorf("%w: replay needs at least one capture file", errUsage)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if in := d.InputProgress(); in != nil && prog != nil {
-		prog.follow(func() capture.Progress { return in(progressFresh) }, d.Stored, d.InputEnded)
+		// The final line once every record of the files is stored: its
+		// count is then the whole input's.
+		prog.follow(func() capture.Progress { return in(progressFresh) }, d.Stored, d.InputStored)
 		prog.countsRecords()
 		defer prog.run(ctx)()
 	}

@@ -20,6 +20,17 @@ const (
 // overlap; packets are written in capture-time order. It returns the
 // expectations of the calls and the number of frames written.
 func Load(w *Writer, n int, start time.Time) (calls []Expect, packets int, err error) {
+	return LoadWith(w, n, start, LoadOptions{})
+}
+
+// LoadWith is Load with the calls timed by opts: call i starts at
+// start+i*opts.Interval, rings opts.Ring and talks opts.Talk. Up to
+// LoadMaxCalls calls have addresses and ports of their own.
+func LoadWith(w *Writer, n int, start time.Time, opts LoadOptions) (calls []Expect, packets int, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, 0, err
+	}
 	before := w.Frames()
 	q := make(loadQueue, 0, min(n, 1024))
 	calls = make([]Expect, 0, n)
@@ -27,9 +38,9 @@ func Load(w *Writer, n int, start time.Time) (calls []Expect, packets int, err e
 	for next < n || q.Len() > 0 {
 		// Admit calls whose INVITE comes before the earliest pending event.
 		if next < n {
-			t0 := start.Add(time.Duration(next) * LoadInterval)
+			t0 := start.Add(time.Duration(next) * opts.Interval)
 			if q.Len() == 0 || !q[0].at.Before(t0) {
-				c := newLoadCall(w, next, t0)
+				c := newLoadCall(w, next, t0, opts)
 				calls = append(calls, c.expect)
 				heap.Push(&q, c)
 				next++
@@ -75,22 +86,22 @@ const (
 	loadByeOK
 )
 
-func newLoadCall(w *Writer, i int, t0 time.Time) *loadCall {
+func newLoadCall(w *Writer, i int, t0 time.Time, opts LoadOptions) *loadCall {
 	callerIP := netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + i%200)}) //nolint:gosec // G115: < 256
 	calleeIP := netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i%100)})  //nolint:gosec // G115: < 256
-	mport := uint16(10000 + 2*(i%20000))                                //nolint:gosec // G115: < 65536
+	mport := uint16(10000 + 2*(i%LoadMaxCalls))                         //nolint:gosec // G115: < 65536
 	caller := Party{User: fmt.Sprintf("7%07d", i), Addr: netip.AddrPortFrom(callerIP, 5060), Media: netip.AddrPortFrom(callerIP, mport)}
 	callee := Party{User: fmt.Sprintf("1%03d", i%1000), Addr: netip.AddrPortFrom(calleeIP, 5060), Media: netip.AddrPortFrom(calleeIP, mport)}
 	d := newDialog(fmt.Sprintf("load-%07d@pcapgen.example", i), caller, callee)
 	ring := t0.Add(tryingDelay + ringingDelay)
-	ans := ring.Add(LoadRing)
-	bye := ans.Add(ackDelay + mediaDelay + LoadTalk)
+	ans := ring.Add(opts.Ring)
+	bye := ans.Add(ackDelay + mediaDelay + opts.Talk)
 	e := expectFor(d, t0)
 	e.RingingAt, e.AnsweredAt, e.EndedAt = ptr(ring), ptr(ans), ptr(bye)
 	e.EndReason, e.HangupBy = "completed", "caller"
 	return &loadCall{
 		l: newLeg(w, d), index: i, at: t0, ans: ans,
-		nRTP: 2 * int(LoadTalk/RTPInterval), expect: e,
+		nRTP: 2 * opts.RTPPackets(), expect: e,
 	}
 }
 

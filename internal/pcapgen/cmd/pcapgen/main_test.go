@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchtap/switchtap/internal/pcapgen"
 )
@@ -28,6 +29,9 @@ func TestRun(t *testing.T) {
 		{name: "unknown scenario", args: []string{"-scenario", "nope", "-o", filepath.Join(dir, "x.pcap")}, wantErr: true},
 		{name: "no output", args: []string{"-scenario", "busy"}, wantErr: true},
 		{name: "both", args: []string{"-scenario", "busy", "-load", "2", "-o", filepath.Join(dir, "y.pcap")}, wantErr: true},
+		{name: "load timed", args: []string{"-load", "3", "-interval", "10ms", "-ring", "500ms", "-talk", "1s", "-o", filepath.Join(dir, "t.pcap")}, lines: 3},
+		{name: "timing without load", args: []string{"-scenario", "busy", "-talk", "1s", "-o", filepath.Join(dir, "z.pcap")}, wantErr: true},
+		{name: "talk too short", args: []string{"-load", "2", "-talk", "1ms", "-o", filepath.Join(dir, "s.pcap")}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,5 +69,46 @@ func TestRun(t *testing.T) {
 				t.Errorf("output file %s: %v", o, err)
 			}
 		})
+	}
+}
+
+// TestRunLoadTiming: the timing flags reach the generator: the printed
+// expectations are LoadWith's for those options, and the file holds the
+// frames they imply.
+func TestRunLoadTiming(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.pcap")
+	var out bytes.Buffer
+	if err := run([]string{"-load", "4", "-interval", "10ms", "-ring", "500ms", "-talk", "1s", "-o", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	opts := pcapgen.LoadOptions{Interval: 10 * time.Millisecond, Ring: 500 * time.Millisecond, Talk: time.Second}
+	var want bytes.Buffer
+	w, err := pcapgen.NewWriter(&want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _, err := pcapgen.LoadWith(w, 4, pcapgen.BaseTime(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines bytes.Buffer
+	enc := json.NewEncoder(&lines)
+	for _, e := range exp {
+		if err := enc.Encode(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out.String() != lines.String() {
+		t.Errorf("expectations\n%s\nwant\n%s", out.String(), lines.String())
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("file of %d bytes, LoadWith writes %d", len(got), want.Len())
+	}
+	if d := exp[1].InviteAt.Sub(exp[0].InviteAt); d != 10*time.Millisecond {
+		t.Errorf("INVITEs %v apart, want 10ms", d)
 	}
 }

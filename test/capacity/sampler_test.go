@@ -1,0 +1,98 @@
+package capacity_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// sampler reads, each second while a step runs, the daemon's resident
+// set and the packets its interface has received, for the peak of both.
+type sampler struct {
+	pid  int
+	ns   string
+	stop chan struct{}
+	done chan struct{}
+
+	mu        sync.Mutex
+	rssPeakKB float64
+	peakPPS   float64
+	err       error
+}
+
+func startSampler(ctx context.Context, pid int, ns string) *sampler {
+	s := &sampler{pid: pid, ns: ns, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.run(ctx)
+	return s
+}
+
+func (s *sampler) run(ctx context.Context) {
+	defer close(s.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastRx, lastAt := int64(-1), time.Time{}
+	for {
+		kb, err := statusKB(s.pid, "VmRSS")
+		rx, rxErr := rxPackets(ctx, s.ns)
+		now := time.Now()
+		s.mu.Lock()
+		if err == nil {
+			s.rssPeakKB = max(s.rssPeakKB, kb)
+		} else if s.err == nil {
+			s.err = err
+		}
+		if rxErr == nil {
+			if lastRx >= 0 {
+				s.peakPPS = max(s.peakPPS, float64(rx-lastRx)/now.Sub(lastAt).Seconds())
+			}
+			lastRx, lastAt = rx, now
+		} else if s.err == nil {
+			s.err = rxErr
+		}
+		s.mu.Unlock()
+		select {
+		case <-tick.C:
+		case <-s.stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// finish stops the sampler and returns its peaks.
+func (s *sampler) finish() (rssPeakKB, peakPPS float64, err error) {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rssPeakKB, s.peakPPS, s.err
+}
+
+// rxPackets reads the packets received on the capture interface of
+// namespace ns (the kernel's own counter, before any capture filter).
+func rxPackets(ctx context.Context, ns string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ip", "-n", ns, "-j", "-s", "link", "show", "dev", vethName).Output()
+	if err != nil {
+		return 0, fmt.Errorf("ip -s link: %w", err)
+	}
+	var links []struct {
+		Stats64 struct {
+			RX struct {
+				Packets int64 `json:"packets"`
+			} `json:"rx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil {
+		return 0, fmt.Errorf("ip -s link output %q: %w", out, err)
+	}
+	if len(links) != 1 {
+		return 0, fmt.Errorf("%w: ip -s link shows %d links", errFormat, len(links))
+	}
+	return links[0].Stats64.RX.Packets, nil
+}
