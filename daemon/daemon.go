@@ -225,7 +225,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		}
 	}
 	if cfg.Recording.Enabled {
-		if d.rec, err = OpenRecorder(cfg, log.With("component", "recorder")); err != nil {
+		if d.rec, err = openRecorder(cfg, false, len(o.Pcaps) > 0, log.With("component", "recorder")); err != nil {
 			return nil, err
 		}
 		opts = append(opts, tap.WithRecorder(d.rec))
@@ -543,16 +543,19 @@ func AlarmPolicy(cfg config.Config) device.PolicyConfig {
 // OpenRecorder repairs what a crash left half-written, then opens the
 // recorder (shared with replay --record-dir).
 func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
-	return openRecorder(cfg, false, log)
+	return openRecorder(cfg, false, false, log)
 }
 
 // OpenReplayRecorder is OpenRecorder for `replay`: the files are made
 // durable once, when it closes, not round by round (issue 12).
 func OpenReplayRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
-	return openRecorder(cfg, true, log)
+	return openRecorder(cfg, true, true, log)
 }
 
-func openRecorder(cfg config.Config, syncOnClose bool, log *slog.Logger) (*recorder.Recorder, error) {
+// openRecorder opens the recorder; waitForDisk makes the pipeline wait for
+// a disk that falls behind instead of cutting the recordings, for capture
+// files (nothing is lost by reading them slower), never for a live capture.
+func openRecorder(cfg config.Config, syncOnClose, waitForDisk bool, log *slog.Logger) (*recorder.Recorder, error) {
 	dir := cfg.RecordingDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("recordings: %w", err)
@@ -571,6 +574,7 @@ func openRecorder(cfg config.Config, syncOnClose bool, log *slog.Logger) (*recor
 		MaxTotalBytes: uint64(cfg.Recording.MaxTotal),
 		MaxAge:        cfg.Recording.MaxAge,
 		SyncOnClose:   syncOnClose,
+		WaitForDisk:   waitForDisk,
 	}, log)
 }
 

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/switchtap/switchtap/sip/sdp"
@@ -89,9 +90,10 @@ const (
 	formatPCM16
 )
 
-// silence returns the sample code of silence in f: the G.711 codes of a
-// zero sample, 0xFF (μ-law) and 0xD5 (A-law), or 0.
-func (f format) silence() int16 {
+// silence returns the byte that fills a silent sample of f: the G.711
+// codes of a zero sample, 0xFF (μ-law) and 0xD5 (A-law), or 0 (both bytes
+// of a 16-bit zero).
+func (f format) silence() byte {
 	switch f {
 	case formatULaw:
 		return 0xFF
@@ -101,30 +103,42 @@ func (f format) silence() int16 {
 	return 0
 }
 
-// convert writes the payload of kind k into dst as sample codes of f:
-// G.711 bytes are copied or transcoded to the file's law, or decoded to
-// linear PCM with github.com/zaf/g711.
-func (f format) convert(dst []int16, k kind, p []byte) {
+// width is the bytes of one sample of f.
+func (f format) width() int {
+	if f == formatPCM16 {
+		return 2
+	}
+	return 1
+}
+
+// convert writes the payload of kind k into dst as samples of f, width()
+// bytes each (16-bit little-endian for PCM): G.711 bytes of the file's law
+// are copied as they are, the other law goes through the 256-entry tables
+// of github.com/zaf/g711 (Alaw2UlawFrame, Ulaw2AlawFrame: a direct table,
+// not a decode and an encode), and PCM is decoded by its tables too.
+func (f format) convert(dst []byte, k kind, p []byte) {
 	switch {
 	case f == formatULaw && k == kindPCMU, f == formatALaw && k == kindPCMA:
-		for i, b := range p {
-			dst[i] = int16(b)
-		}
+		copy(dst, p)
 	case f == formatULaw:
+		dst = dst[:len(p)]
 		for i, b := range p {
-			dst[i] = int16(g711.Alaw2UlawFrame(b))
+			dst[i] = g711.Alaw2UlawFrame(b)
 		}
 	case f == formatALaw:
+		dst = dst[:len(p)]
 		for i, b := range p {
-			dst[i] = int16(g711.Ulaw2AlawFrame(b))
+			dst[i] = g711.Ulaw2AlawFrame(b)
 		}
 	case k == kindPCMU:
+		dst = dst[:2*len(p)]
 		for i, b := range p {
-			dst[i] = g711.DecodeUlawFrame(b)
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(g711.DecodeUlawFrame(b)))
 		}
 	default:
+		dst = dst[:2*len(p)]
 		for i, b := range p {
-			dst[i] = g711.DecodeAlawFrame(b)
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(g711.DecodeAlawFrame(b)))
 		}
 	}
 }

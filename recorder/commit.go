@@ -64,6 +64,10 @@ type commitJob struct {
 	// rel is the final path relative to Dir; the file is rel+".part".
 	rel  string
 	pcap bool
+	// file and op: a WAV is written by the writer goroutine, and is
+	// synced only once its finish (op) is carried out.
+	file *wavFile
+	op   uint64
 }
 
 // committer holds the hand-off between the pipeline and the committing
@@ -106,7 +110,7 @@ func newCommitter(s Syncer, max int) *committer {
 
 // handOff queues a finished file; it never blocks. It reports false when
 // the queue is full (the file is then not promised).
-func (c *committer) handOff(callID, rel string, pcap bool) bool {
+func (c *committer) handOff(j commitJob) bool {
 	c.mu.Lock()
 	if c.max > 0 && len(c.queue) >= c.max {
 		c.dropped++
@@ -114,7 +118,8 @@ func (c *committer) handOff(callID, rel string, pcap bool) bool {
 		return false
 	}
 	c.issued++
-	c.queue = append(c.queue, commitJob{seq: c.issued, callID: callID, rel: rel, pcap: pcap})
+	j.seq = c.issued
+	c.queue = append(c.queue, j)
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -176,23 +181,28 @@ func (r *Recorder) runCommitter() {
 // one SyncDir per directory; then publishes them, failed ones included.
 func (r *Recorder) commitRound(jobs []commitJob) {
 	start := time.Now()
-	parts := make([]string, len(jobs))
-	for i, j := range jobs {
-		parts[i] = filepath.Join(r.cfg.Dir, j.rel) + partSuffix
+	// The WAVs are written and finished by the writer goroutine: none is
+	// synced before the writer has carried out its finish.
+	var op uint64
+	for _, j := range jobs {
+		op = max(op, j.op)
 	}
+	r.wr.wait(op, nil)
 	bad := make(map[int]error)
-	if err := r.com.syncer.Sync(parts); err != nil {
-		// Which ones? Each alone (rare: a failing disk).
-		for i, p := range parts {
-			if err := r.com.syncer.Sync([]string{p}); err != nil {
-				bad[i] = err
-			}
+	parts := make([]string, 0, len(jobs))
+	idx := make([]int, 0, len(jobs))
+	for i, j := range jobs {
+		if j.file != nil && j.file.err != nil {
+			bad[i] = j.file.err
+			continue
 		}
-		if len(bad) == 0 {
-			// The group failed but every file alone did not: another
-			// file of the filesystem failed; ours are on disk.
-			r.log.Warn("filesystem sync reported an error, each recording synced alone", "files", len(parts), "err", err)
-		}
+		parts = append(parts, filepath.Join(r.cfg.Dir, j.rel)+partSuffix)
+		idx = append(idx, i)
+	}
+	if err := r.syncParts(parts, idx, bad); err != nil {
+		// The group failed but every file alone did not: another file
+		// of the filesystem failed; ours are on disk.
+		r.log.Warn("filesystem sync reported an error, each recording synced alone", "files", len(parts), "err", err)
 	}
 	dirs := make(map[string][]int)
 	for i, j := range jobs {
@@ -200,7 +210,7 @@ func (r *Recorder) commitRound(jobs []commitJob) {
 			continue
 		}
 		final := filepath.Join(r.cfg.Dir, j.rel)
-		if err := os.Rename(parts[i], final); err != nil {
+		if err := os.Rename(final+partSuffix, final); err != nil {
 			bad[i] = err
 			continue
 		}
@@ -241,6 +251,31 @@ func (r *Recorder) commitRound(jobs []commitJob) {
 	c.done = max(c.done, jobs[len(jobs)-1].seq)
 	close(c.changed)
 	c.changed = make(chan struct{})
+}
+
+// syncParts makes parts durable in one Sync; when it fails each is synced
+// alone, to know which (rare: a failing disk), and those are set in bad by
+// their job index idx. It returns the group's error when no file alone
+// failed.
+func (r *Recorder) syncParts(parts []string, idx []int, bad map[int]error) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	err := r.com.syncer.Sync(parts)
+	if err == nil {
+		return nil
+	}
+	failed := false
+	for k, p := range parts {
+		if err := r.com.syncer.Sync([]string{p}); err != nil {
+			bad[idx[k]] = err
+			failed = true
+		}
+	}
+	if failed {
+		return nil
+	}
+	return err
 }
 
 // failRecording takes the file rel out of a recording object: it is not

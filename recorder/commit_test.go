@@ -171,6 +171,7 @@ func TestCommitPromise(t *testing.T) {
 	if _, err := os.Stat(final); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("final name before the sync: %v", err)
 	}
+	writeOut(t, r)
 	if _, err := os.Stat(final + partSuffix); err != nil {
 		t.Fatalf("no .part: %v", err)
 	}
@@ -284,6 +285,7 @@ func TestCommitFull(t *testing.T) {
 	if st := r.Stats(); st.Commit.Dropped != 1 {
 		t.Errorf("dropped %d, want 1", st.Commit.Dropped)
 	}
+	writeOut(t, r)
 	if _, err := os.Stat(filepath.Join(dir, "2026", "03", "04", "rec-3.wav"+partSuffix)); err != nil {
 		t.Errorf("refused file not left for Repair: %v", err)
 	}

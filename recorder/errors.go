@@ -13,4 +13,8 @@ var (
 	ErrBadWAV = errors.New("recorder: bad wav file")
 	// ErrBadPcap means a file is not a pcap file this package wrote.
 	ErrBadPcap = errors.New("recorder: bad pcap file")
+
+	// errQueueFull is a sink's refusal: the writer's queue holds its
+	// bound of bytes waiting for the disk (the leg is cut).
+	errQueueFull = errors.New("recorder: write queue full")
 )

@@ -42,6 +42,7 @@ type leg struct {
 	codecs   [2]kind
 
 	mix     *mixer
+	file    *wavFile // the WAV, for the writer goroutine
 	pcap    *pcapWriter
 	flows   []*flow
 	learned []netip.AddrPort

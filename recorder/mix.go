@@ -7,42 +7,47 @@ const (
 	right = 1
 )
 
+// chunkSink takes the interleaved bytes of a file. The mixer gives it its
+// pending chunk when full and after each flush: a sink that writes at once
+// takes everything (the test files), one that hands off to the writer
+// goroutine takes full chunks only (writer.go).
+type chunkSink interface {
+	pool() *blockPool
+	// take takes (and empties) the part of c it writes or hands off.
+	take(c *chunk) error
+}
+
 // mixer interleaves the two directions of a leg into the WAV file. Each
-// channel buffers at most limit frames past what is on disk; audio for
-// frames already written is counted late and dropped. Frames are flushed
+// channel buffers at most limit frames past what is flushed; audio for
+// frames already flushed is counted late and dropped. Frames are flushed
 // when both channels have reached them, or when one channel runs limit
 // ahead of the file (the other is silent: hold, DTX, one-way audio).
+//
+// The channels hold samples in the file's width (G.711 bytes as they go
+// into the file, or 16-bit PCM), in rings, so that a flush only
+// interleaves, straight into the pending chunk's blocks.
 type mixer struct {
-	w       *wavWriter
+	out     chunkSink
 	f       format
-	limit   int64
-	flushed int64 // frames on disk
+	width   int   // bytes a sample
+	align   int   // bytes a frame
+	limit   int64 // frames
+	flushed int64 // frames flushed (written or handed off)
+	bytes   uint64
 	ch      [2]chanBuf
-	late    uint64 // samples dropped because their frames were written
+	late    uint64 // samples dropped because their frames were flushed
 	err     error
+	pend    chunk
 }
 
-type chanBuf struct {
-	buf []int16
-	hi  int64 // frame after the last one written by a packet
-}
-
-// flushChunk is the least a normal flush writes, to keep writes large.
+// flushChunk is the least a normal flush moves out of the channels. It
+// decides which audio is late (a second flow of a channel landing behind
+// the first), so it is kept as it was when it also sized the writes.
 const flushChunk = 1600
 
-func newMixer(w *wavWriter, f format, limit int) *mixer {
-	m := &mixer{w: w, f: f, limit: int64(limit)}
-	for i := range m.ch {
-		m.ch[i].buf = make([]int16, limit)
-		fill(m.ch[i].buf, f.silence())
-	}
-	return m
-}
-
-func fill(b []int16, v int16) {
-	for i := range b {
-		b[i] = v
-	}
+func newMixer(out chunkSink, f format, limit int) *mixer {
+	w := f.width()
+	return &mixer{out: out, f: f, width: w, align: channels * w, limit: int64(limit)}
 }
 
 // channel returns a placer for one side.
@@ -74,27 +79,116 @@ func (m *mixer) place(c int, pos int64, k kind, p []byte) {
 		m.flushTo(end - m.limit)
 	}
 	ch := &m.ch[c]
-	off := pos - m.flushed
-	m.f.convert(ch.buf[off:off+int64(len(p))], k, p)
+	off := int(pos - m.flushed)
+	ch.ensure(off+len(p), m.width, int(m.limit), m.f.silence())
+	for done := 0; done < len(p); {
+		dst := ch.at(off+done, len(p)-done, m.width)
+		n := len(dst) / m.width
+		m.f.convert(dst, k, p[done:done+n])
+		done += n
+	}
 	ch.hi = max(ch.hi, end)
 	if both := min(m.ch[0].hi, m.ch[1].hi); both-m.flushed >= flushChunk {
 		m.flushTo(both)
 	}
 }
 
-// flushTo writes frames up to (not including) frame to, silence where no
-// packet landed.
+// flushTo moves frames up to (not including) frame to into the file,
+// silence where no packet landed.
 func (m *mixer) flushTo(to int64) {
+	sil := m.f.silence()
 	for m.flushed < to {
-		n := min(to-m.flushed, m.limit)
-		if m.err == nil {
-			m.err = m.w.frames(m.ch[0].buf[:n], m.ch[1].buf[:n])
-		}
+		n := int(min(to-m.flushed, m.limit))
+		m.emit(n)
 		for i := range m.ch {
-			b := m.ch[i].buf
-			copy(b, b[n:])
-			fill(b[int64(len(b))-n:], m.f.silence())
+			m.ch[i].consume(n, m.width, sil)
 		}
-		m.flushed += n
+		m.flushed += int64(n)
+		m.bytes += uint64(n * m.align) //nolint:gosec // G115: n is positive.
+	}
+	if m.err == nil && m.pend.n > 0 {
+		m.give()
+	}
+}
+
+// emit interleaves the next n frames into the pending chunk, handing it
+// to the sink each time it is full.
+func (m *mixer) emit(n int) {
+	pool := m.out.pool()
+	for done := 0; done < n && m.err == nil; {
+		room := m.pend.room(pool)
+		k := min(n-done, len(room)/m.align)
+		l, kl := m.source(left, done, k)
+		r, kr := m.source(right, done, k)
+		k = min(k, kl, kr)
+		interleave(room, l, r, k, m.width, m.f.silence())
+		m.pend.n += k * m.align
+		done += k
+		if m.pend.full() {
+			m.give()
+		}
+	}
+}
+
+// give hands the pending chunk to the sink; a refusal drops what is
+// pending and every later frame (the leg is cut: Recorder.cut).
+func (m *mixer) give() {
+	if err := m.out.take(&m.pend); err != nil {
+		m.err = err
+		m.pend.release(m.out.pool())
+	}
+}
+
+// source returns up to k samples of channel c from frame flushed+off, and
+// how many: nil (silence) past the ring.
+func (m *mixer) source(c, off, k int) ([]byte, int) {
+	ch := &m.ch[c]
+	if off >= ch.samples(m.width) {
+		return nil, k
+	}
+	b := ch.at(off, k, m.width)
+	return b, len(b) / m.width
+}
+
+// interleave writes k stereo frames of samples w bytes wide into dst; a
+// nil channel is silence.
+func interleave(dst, l, r []byte, k, w int, silence byte) {
+	if w == 1 {
+		dst = dst[:2*k]
+		switch {
+		case l != nil && r != nil:
+			l, r = l[:k], r[:k]
+			for i := range k {
+				dst[2*i], dst[2*i+1] = l[i], r[i]
+			}
+		case l != nil:
+			l = l[:k]
+			for i := range k {
+				dst[2*i], dst[2*i+1] = l[i], silence
+			}
+		case r != nil:
+			r = r[:k]
+			for i := range k {
+				dst[2*i], dst[2*i+1] = silence, r[i]
+			}
+		default:
+			for i := range dst {
+				dst[i] = silence
+			}
+		}
+		return
+	}
+	dst = dst[:4*k]
+	for i := range k {
+		if l != nil {
+			dst[4*i], dst[4*i+1] = l[2*i], l[2*i+1]
+		} else {
+			dst[4*i], dst[4*i+1] = silence, silence
+		}
+		if r != nil {
+			dst[4*i+2], dst[4*i+3] = r[2*i], r[2*i+1]
+		} else {
+			dst[4*i+2], dst[4*i+3] = silence, silence
+		}
 	}
 }

@@ -15,9 +15,12 @@
 // Encrypted (SRTP) legs and codecs we cannot decode get no WAV: the call
 // record says why, and the leg's RTP is kept as a pcap.
 //
-// A finished file is made durable off the capture path, in groups, by a
-// committer of its own (commit.go): the pipeline never waits on the disk,
-// and a file is reported complete only once it is on disk and in place.
+// WAV files are created, written and finished by a writer goroutine
+// (writer.go): the pipeline interleaves the audio into pooled blocks and
+// hands 16 KB chunks over a queue bounded in bytes. A finished file is made
+// durable off the capture path, in groups, by a committer of its own
+// (commit.go): the pipeline never waits on the disk, and a file is
+// reported complete only once it is on disk and in place.
 package recorder
 
 import (
@@ -97,11 +100,23 @@ type Config struct {
 	// SyncOnClose makes every file durable in one round at Close (or
 	// Sync) instead of as they finish: for replay, which stores nothing
 	// and prints its records only after Close. No committer goroutine;
-	// the files stay ".part" until then.
+	// the files stay ".part" until then. It implies WaitForDisk.
 	SyncOnClose bool
+	// WaitForDisk makes the pipeline wait when the writer's queue is full
+	// instead of cutting the leg: for an offline source (a capture file
+	// read faster than real time), which the disk only slows down. A live
+	// capture must not set it.
+	WaitForDisk bool
 	// CloseTimeout bounds Close's wait for the last files. Default
 	// DefaultCloseTimeout.
 	CloseTimeout time.Duration
+	// WriteQueueBytes bounds the audio waiting for the writer goroutine
+	// (writer.go); past it a leg is cut (ReasonCommitFull). Default
+	// DefaultWriteQueueBytes.
+	WriteQueueBytes int
+
+	// openFile creates a recording's ".part" file (tests: a slow disk).
+	openFile func(path string) (writeFile, error)
 }
 
 // Side gives the figures of one direction that the call record does not
@@ -154,6 +169,8 @@ type Recorder struct {
 	statfs func(dir string) (uint64, error)
 	// com makes the finished files durable (commit.go).
 	com *committer
+	// wr creates and writes the WAV files (writer.go).
+	wr *fileWriter
 }
 
 // New returns a recorder writing under cfg.Dir (created with mode 0700).
@@ -188,6 +205,12 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = DefaultCloseTimeout
 	}
+	if cfg.WriteQueueBytes <= 0 {
+		cfg.WriteQueueBytes = DefaultWriteQueueBytes
+	}
+	if cfg.openFile == nil {
+		cfg.openFile = openPart
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -197,7 +220,9 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 		legs:   make(map[string]*leg),
 		expect: make(map[netip.AddrPort]expectation),
 		ended:  make(map[string]*Result),
+		wr:     newFileWriter(cfg.openFile, cfg.WriteQueueBytes, cfg.WaitForDisk || cfg.SyncOnClose, log),
 	}
+	go r.wr.run()
 	if cfg.SyncOnClose {
 		r.com = newCommitter(cfg.Syncer, 0)
 	} else {
@@ -296,13 +321,13 @@ func (r *Recorder) start(l *leg) {
 	}
 	day := l.answerAt.UTC()
 	rel := filepath.Join(day.Format("2006"), day.Format("01"), day.Format("02"))
-	if err := os.MkdirAll(filepath.Join(r.cfg.Dir, rel), 0o700); err != nil {
-		r.writeFailed(l, err)
-		return
-	}
 	name := safeName(l.recordID, l.callID)
 	if reason != "" {
 		r.stats.NotRecordable++
+		if err := os.MkdirAll(filepath.Join(r.cfg.Dir, rel), 0o700); err != nil {
+			r.writeFailed(l, err)
+			return
+		}
 		l.relPath = filepath.Join(rel, name+".pcap")
 		p, err := createPcap(filepath.Join(r.cfg.Dir, l.relPath))
 		if err != nil {
@@ -315,12 +340,12 @@ func (r *Recorder) start(l *leg) {
 	l.codecs = [2]kind{k, k}
 	l.relPath = filepath.Join(rel, name+".wav")
 	f := fileFormat(k, k, r.cfg.PCM)
-	w, err := createWAV(filepath.Join(r.cfg.Dir, l.relPath), f)
-	if err != nil {
-		r.writeFailed(l, err)
-		return
-	}
-	l.mix = newMixer(w, f, r.cfg.BufferFrames)
+	// Created by the writer goroutine: a failure there (the directory,
+	// the file) is known to the committer, which does not promise the
+	// file (Settle), as for a failed sync.
+	l.file = &wavFile{path: filepath.Join(r.cfg.Dir, l.relPath), dir: filepath.Join(r.cfg.Dir, rel), fmt: f}
+	r.wr.create(l.file)
+	l.mix = newMixer(legFile{r.wr, l.file}, f, r.cfg.BufferFrames)
 }
 
 func (r *Recorder) writeFailed(l *leg, err error) {
@@ -401,7 +426,29 @@ func (r *Recorder) Packet(d *capture.Datagram) bool {
 	fl.st.push(d.Time, &r.pkt.Header, r.pkt.Payload)
 	l.last = d.Time
 	r.stats.Packets++
+	if l.mix.err != nil {
+		r.cut(l)
+	}
 	return true
+}
+
+// cut ends the audio of a leg whose chunk the writer's queue refused: the
+// disk does not keep up. Its file is closed as it stands (".part", for
+// Repair) and not promised, as when the committer's queue is full.
+func (r *Recorder) cut(l *leg) {
+	m := l.mix
+	l.mix = nil
+	l.frames, l.late = m.flushed, m.late
+	r.wr.abort(l.file, &m.pend)
+	r.tooSlow(l, "the write queue is full")
+}
+
+// tooSlow marks a leg whose file the disk could not take in time.
+func (r *Recorder) tooSlow(l *leg, why string) {
+	l.notRec = ReasonCommitFull
+	r.stats.Cut++
+	r.log.Error("recording not kept: the disk is too slow", "call_id", l.callID,
+		"file", l.relPath+partSuffix, "reason", why)
 }
 
 // flow returns the leg's flow of the datagram's 5-tuple, creating it and
@@ -453,6 +500,9 @@ func (r *Recorder) Advance(now time.Time) {
 				r.stats.StreamsOpen--
 				r.stats.StreamsTimedOut++
 			}
+		}
+		if l.mix != nil && l.mix.err != nil {
+			r.cut(l)
 		}
 	}
 }
@@ -528,7 +578,7 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	if l.pcap != nil {
 		if err := l.pcap.finish(); err != nil {
 			r.writeFailed(l, err)
-		} else if r.handOff(l, true) {
+		} else if r.handOff(l, commitJob{callID: l.callID, rel: l.relPath, pcap: true}) {
 			res.Pcap = l.relPath
 		}
 		l.pcap = nil
@@ -563,11 +613,11 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 
 // handOff gives the leg's closed file to the committer; when its queue is
 // full the file is not promised and the leg says why.
-func (r *Recorder) handOff(l *leg, pcap bool) bool {
-	if r.com.handOff(l.callID, l.relPath, pcap) {
+func (r *Recorder) handOff(l *leg, j commitJob) bool {
+	if r.com.handOff(j) {
 		return true
 	}
-	if !pcap {
+	if !j.pcap {
 		// A pcap leg keeps the reason it has no WAV; it loses its pcap.
 		l.notRec = ReasonCommitFull
 	}
@@ -588,26 +638,27 @@ func (s Side) record() *sip.StreamRecording {
 	return sr
 }
 
-// closeMix writes the leg's file up to frames and puts it in place.
+// closeMix flushes the leg's file up to frames and hands its finish to the
+// writer, then the file to the committer, which puts it in place.
 func (r *Recorder) closeMix(l *leg, frames int64) {
 	m := l.mix
-	l.mix = nil
 	m.flushTo(frames)
-	l.frames, l.late = m.flushed, m.late
-	err := m.err
-	if err == nil {
-		err = m.w.finish()
-	} else {
-		m.w.abort()
-	}
-	if err != nil {
-		r.writeFailed(l, err)
+	if m.err != nil {
+		r.cut(l)
 		return
 	}
-	// Written (to the page cache): counted for the free-space budget now,
-	// as a finished file once durable (commitRound).
-	r.stats.BytesWritten += m.w.bytes + uint64(len(m.w.fmt.header(0)))
-	r.handOff(l, false)
+	l.mix = nil
+	l.frames, l.late = m.flushed, m.late
+	op, ok := r.wr.finish(l.file, &m.pend)
+	if !ok {
+		r.tooSlow(l, "the write queue is full")
+		return
+	}
+	// Handed to the writer (bound for the page cache): counted for the
+	// free-space budget now, as a finished file once durable
+	// (commitRound).
+	r.stats.BytesWritten += m.bytes + uint64(len(l.file.fmt.wav().header(0)))
+	r.handOff(l, commitJob{callID: l.callID, rel: l.relPath, file: l.file, op: op})
 }
 
 // side sums the flows of one channel.
@@ -658,7 +709,11 @@ func (r *Recorder) Close() error {
 	}
 	r.mu.Unlock()
 	// The committer publishes under r.mu: it is not held while waiting.
-	err := r.stopCommitter(r.cfg.CloseTimeout)
+	deadline := time.Now().Add(r.cfg.CloseTimeout)
+	err := r.stopCommitter(time.Until(deadline))
+	if !r.wr.stopAndWait(time.Until(deadline)) && err == nil {
+		err = errors.New("recorder: the disk did not take the last recordings in time")
+	}
 	r.mu.Lock()
 	failed := r.stats.WriteErrors - before
 	r.mu.Unlock()

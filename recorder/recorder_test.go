@@ -29,6 +29,9 @@ func newRecorder(t *testing.T, cfg Config) *Recorder {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The writer goroutine may still be creating files of a recorder the
+	// test did not close: stop it before the directory is removed.
+	t.Cleanup(func() { r.wr.stopAndWait(time.Minute) })
 	return r
 }
 
@@ -510,6 +513,7 @@ func TestCloseFinishesFiles(t *testing.T) {
 	for i := range 50 {
 		l.send(t, r, t0.Add(time.Duration(i)*20*time.Millisecond), 9)
 	}
+	writeOut(t, r)
 	if m, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*", "*.wav.part")); len(m) != 1 {
 		t.Fatalf("part files while recording: %v", m)
 	}

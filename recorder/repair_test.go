@@ -142,7 +142,9 @@ func TestRecoveredFromRecorder(t *testing.T) {
 		rt.send(t, r, at, 0x20)
 		r.Advance(at)
 	}
-	// The crash: the process is gone, its file is still ".part".
+	// The crash: the process is gone, its file is still ".part", with
+	// what the writer goroutine had written.
+	writeOut(t, r)
 	fs, err := RepairFiles(dir)
 	if err != nil || len(fs) != 1 || fs[0].ID != "rec-1" {
 		t.Fatalf("RepairFiles = %v, %v", fs, err)

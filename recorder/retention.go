@@ -93,7 +93,7 @@ func (r *Recorder) writtenLocked() uint64 {
 	n := r.stats.BytesWritten
 	for _, l := range r.legs {
 		if l.mix != nil {
-			n += l.mix.w.bytes
+			n += l.mix.bytes
 		}
 	}
 	return n

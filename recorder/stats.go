@@ -27,11 +27,17 @@ type Stats struct {
 	// NotRecordable counts legs refused (encrypted, codec, disk floor).
 	NotRecordable uint64
 	// FilesWritten and PcapsWritten count files finished and durable
-	// (committed); BytesWritten counts the bytes of files finished,
-	// durable or still waiting for the committer (Commit.Waiting).
+	// (committed); BytesWritten counts the bytes of files finished
+	// (handed to the writer), durable or still waiting for the committer
+	// (Commit.Waiting).
 	FilesWritten, PcapsWritten, BytesWritten uint64
 	// Commit describes the group commit of finished files.
 	Commit CommitStats
+	// Writer describes the goroutine that writes the WAV files.
+	Writer WriterStats
+	// Cut counts legs whose audio the disk could not take in time (the
+	// writer's queue full): not promised, ReasonCommitFull.
+	Cut uint64
 	// WriteErrors counts files that could not be created or written.
 	WriteErrors uint64
 	// FloorReached says free space is below MinFreeBytes.
@@ -48,6 +54,7 @@ func (r *Recorder) Stats() Stats {
 	s.Legs = len(r.legs)
 	s.FloorReached = r.floor
 	s.Commit = r.com.stats()
+	s.Writer = r.wr.stats()
 	for _, l := range r.legs {
 		for _, f := range l.flows {
 			s.Lost += f.st.c.Lost

@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -71,62 +70,99 @@ func (w wavFormat) header(dataBytes uint32) []byte {
 	return b
 }
 
-// wavWriter writes a stereo file progressively under "<path>.part" and
-// renames it to path when finished, so a half file never looks finished.
-type wavWriter struct {
-	path  string
-	f     *os.File
-	bw    *bufio.Writer
-	fmt   wavFormat
-	bytes uint64 // data bytes written
-	buf   []byte
+// writeFile is the part of *os.File a recording is written through (tests
+// put a slow or failing one in its place).
+type writeFile interface {
+	Write(p []byte) (int, error)
+	WriteAt(p []byte, off int64) (int, error)
+	Close() error
 }
 
-// createWAV creates path+".part" (mode 0600) with a header of size 0.
+// openPart creates path+".part" (mode 0600), never over an existing file.
+func openPart(path string) (writeFile, error) {
+	return os.OpenFile(path+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// wavWriter writes a stereo file progressively under "<path>.part"; the
+// committer renames it to path once durable (commit.go), so a half file
+// never looks finished. The header (sizes 0, for Repair after a crash)
+// goes out with the first data, in the same write.
+type wavWriter struct {
+	path  string
+	f     writeFile
+	fmt   wavFormat
+	bytes uint64 // data bytes written
+	hdr   bool   // a header is in the file
+	sized bool   // the header in the file has the final sizes
+	// gather is the buffer a chunk's blocks are copied into for one
+	// write (the writer goroutine's, shared by its files).
+	gather *[]byte
+}
+
+// createWAV creates path+".part" (mode 0600).
 func createWAV(path string, f format) (*wavWriter, error) {
-	file, err := os.OpenFile(path+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	return createWAVWith(openPart, path, f, nil)
+}
+
+func createWAVWith(open func(string) (writeFile, error), path string, f format, gather *[]byte) (*wavWriter, error) {
+	file, err := open(path)
 	if err != nil {
 		return nil, fmt.Errorf("create wav: %w", err)
 	}
-	w := &wavWriter{path: path, f: file, bw: bufio.NewWriterSize(file, 16<<10), fmt: f.wav()}
-	if _, err := w.bw.Write(w.fmt.header(0)); err != nil {
-		_ = file.Close()
-		return nil, fmt.Errorf("write wav header: %w", err)
+	if gather == nil {
+		gather = new([]byte)
 	}
-	return w, nil
+	return &wavWriter{path: path, f: file, fmt: f.wav(), gather: gather}, nil
 }
 
-// frames writes n stereo frames of sample codes.
-func (w *wavWriter) frames(left, right []int16) error {
-	n := len(left)
-	need := n * int(w.fmt.blockAlign)
-	if cap(w.buf) < need {
-		w.buf = make([]byte, need)
-	}
-	b := w.buf[:need]
-	if w.fmt.bits == 8 {
-		for i := range n {
-			b[2*i], b[2*i+1] = byte(left[i]), byte(right[i])
-		}
-	} else {
-		for i := range n {
-			binary.LittleEndian.PutUint16(b[4*i:], uint16(left[i]))
-			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(right[i]))
-		}
-	}
-	_, err := w.bw.Write(b)
-	w.bytes += uint64(need)
+// pool and take make a wavWriter a sink that writes each flush at once.
+func (w *wavWriter) pool() *blockPool { return nil }
+
+func (w *wavWriter) take(c *chunk) error {
+	err := w.write(c, false)
+	c.release(nil)
 	return err
 }
 
+// write appends the bytes of c in one write; with last (the file's last
+// data) a file not yet started gets its final header in that write, so a
+// short recording costs one write.
+func (w *wavWriter) write(c *chunk, last bool) error {
+	if c.n == 0 && w.hdr {
+		return nil
+	}
+	b := (*w.gather)[:0]
+	if !w.hdr {
+		size := uint32(0)
+		if last {
+			size = uint32(min(w.bytes+uint64(c.n), maxData(w.fmt))) //nolint:gosec // G115: bounded by maxData.
+			w.sized = true
+		}
+		b = append(b, w.fmt.header(size)...)
+		w.hdr = true
+	}
+	for i, left := 0, c.n; left > 0; i++ {
+		k := min(left, blockSize)
+		b = append(b, c.blocks[i][:k]...)
+		left -= k
+	}
+	*w.gather = b
+	w.bytes += uint64(c.n) //nolint:gosec // G115: n is positive.
+	if _, err := w.f.Write(b); err != nil {
+		return fmt.Errorf("write wav %s: %w", w.path, err)
+	}
+	return nil
+}
+
 // finish patches the header sizes and closes the file, still ".part": the
-// committer makes it durable and puts it in place (commit.go). Writes
-// only, into the page cache: the pipeline's goroutine never waits on the
-// disk here.
+// committer makes it durable and puts it in place (commit.go).
 func (w *wavWriter) finish() error {
-	err := w.bw.Flush()
-	if err == nil {
-		_, err = w.f.WriteAt(w.fmt.header(uint32(min(w.bytes, maxData(w.fmt)))), 0)
+	var err error
+	switch {
+	case !w.hdr:
+		err = w.write(&chunk{}, true)
+	case !w.sized:
+		_, err = w.f.WriteAt(w.fmt.header(uint32(min(w.bytes, maxData(w.fmt)))), 0) //nolint:gosec // G115: bounded by maxData.
 	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
@@ -137,9 +173,12 @@ func (w *wavWriter) finish() error {
 	return nil
 }
 
-// abort closes the file and leaves it as .part for Repair.
+// abort closes the file and leaves it as .part for Repair, with its
+// header if nothing was written yet.
 func (w *wavWriter) abort() {
-	_ = w.bw.Flush()
+	if !w.hdr {
+		_ = w.write(&chunk{}, false)
+	}
 	_ = w.f.Close()
 }
 

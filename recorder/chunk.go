@@ -1,0 +1,79 @@
+package recorder
+
+import "sync"
+
+// A leg's interleaved audio waits in pooled blocks until a chunk of
+// chunkBytes is ready, then goes to the disk in one write: 1 s of G.711
+// stereo (0.5 s of 16-bit PCM), as the 16 KB bufio.Writer each leg had
+// before, but the blocks are shared (a leg holds what it has pending, not a
+// buffer sized for the worst) and the write is done by the writer
+// goroutine (writer.go), not the capture's.
+const (
+	// blockSize divides chunkBytes; it is a multiple of every frame size
+	// (2 and 4 bytes) and so are the headers (58 and 44), so no frame
+	// straddles two blocks.
+	blockSize   = 1 << 10
+	chunkBytes  = 16 << 10
+	chunkBlocks = chunkBytes / blockSize
+)
+
+// block is a piece of a chunk.
+type block [blockSize]byte
+
+// blockPool recycles blocks between the legs and the writer. A nil pool
+// allocates.
+type blockPool struct{ p sync.Pool }
+
+func (bp *blockPool) get() *block {
+	if bp != nil {
+		if b, ok := bp.p.Get().(*block); ok {
+			return b
+		}
+	}
+	return new(block)
+}
+
+func (bp *blockPool) put(b *block) {
+	if bp != nil && b != nil {
+		bp.p.Put(b)
+	}
+}
+
+// chunk is bytes in order: full blocks, the last one filled to n%blockSize.
+type chunk struct {
+	blocks [chunkBlocks]*block
+	n      int // bytes
+}
+
+// full reports whether the chunk has no room left.
+func (c *chunk) full() bool { return c.n == chunkBytes }
+
+// room returns the free part of the current block, taking a new block from
+// pool when the last is full (never called on a full chunk).
+func (c *chunk) room(pool *blockPool) []byte {
+	i, off := c.n/blockSize, c.n%blockSize
+	if c.blocks[i] == nil {
+		c.blocks[i] = pool.get()
+	}
+	return c.blocks[i][off:]
+}
+
+// release gives the blocks back to pool and empties the chunk.
+func (c *chunk) release(pool *blockPool) {
+	for i, b := range c.blocks {
+		pool.put(b)
+		c.blocks[i] = nil
+	}
+	c.n = 0
+}
+
+// held is the memory the chunk holds, in bytes.
+func (c *chunk) held() int {
+	n := 0
+	for _, b := range c.blocks {
+		if b != nil {
+			n += blockSize
+		}
+	}
+	return n
+}
