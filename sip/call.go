@@ -59,6 +59,10 @@ type Call struct {
 
 	Transfer  *Transfer  `json:"transfer"`
 	Recording *Recording `json:"recording"`
+	// Speech and Quality are what the recorded audio shows (speech.go);
+	// absent when the leg was not answered or not recorded.
+	Speech  *Speech  `json:"speech,omitempty"`
+	Quality *Quality `json:"quality,omitempty"`
 
 	// ReplacesCallID is the Call-ID of the dialog this leg replaced
 	// (INVITE with Replaces, RFC 3891), if any.
