@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchtap/switchtap/device"
 )
 
 // TestValidate has one case or more per key of issue 9 §6: values that
@@ -88,6 +90,44 @@ func TestValidate(t *testing.T) {
 		// Recording timers.
 		{"sweep_every zero", "recording: {sweep_every: 0s}\n", "recording.sweep_every"},
 		{"max_age negative", "recording: {max_age: -1h}\n", "recording.max_age"},
+		{"sweep_every negative", "recording: {sweep_every: -10m}\n", "recording.sweep_every"},
+		{"max_age 0 is unlimited", "recording: {max_age: 0s, sweep_every: 1s}\n", ""},
+		// The console's certificate and key go together: one alone would
+		// serve plain HTTP while the file says HTTPS.
+		{"tls_cert alone", "web: {tls_cert: /etc/switchtap/tls.pem}\n", "tls_cert and tls_key"},
+		{"tls_key alone", "web: {tls_key: /etc/switchtap/tls.key}\n", "tls_cert and tls_key"},
+		{"tls pair", "web: {tls_cert: /etc/switchtap/tls.pem, tls_key: /etc/switchtap/tls.key}\n", ""},
+		// log_level is one of four words, in lower case.
+		{"log_level upper case", "log_level: DEBUG\n", "log_level"},
+		{"log_level empty", "log_level: ''\n", "log_level"},
+		{"log_level verbose", "log_level: verbose\n", "log_level"},
+		{"log_level warn", "log_level: warn\n", ""},
+		// uplink.hep (checked by package hep, wrapped here).
+		{"hep address without port", "uplink: {hep: {address: homer}}\n", "hep.address"},
+		{"hep port 0", "uplink: {hep: {address: 'homer:0'}}\n", "hep.address"},
+		{"hep port 65536", "uplink: {hep: {address: 'homer:65536'}}\n", "hep.address"},
+		{"hep transport sctp", "uplink: {hep: {address: 'homer:9060', transport: sctp}}\n", "hep.transport"},
+		{"hep queue negative", "uplink: {hep: {address: 'homer:9060', queue: -1}}\n", "hep.queue"},
+		{"hep queue huge", "uplink: {hep: {address: 'homer:9060', queue: 1048577}}\n", "hep.queue"},
+		{"hep password long", "uplink: {hep: {address: 'homer:9060', password: '" + strings.Repeat("x", 1025) + "'}}\n", "hep.password"},
+		{"hep valid", "uplink: {hep: {address: 'homer:9060', transport: tcp, queue: 1048576}}\n", ""},
+		{"hep off", "uplink: {hep: {address: ''}}\n", ""},
+		// The rest of report.* and sample.*.
+		{"keep_months zero", "report: {keep_months: 0}\n", "report.keep_months"},
+		{"office long", "report: {office: '" + strings.Repeat("x", 201) + "'}\n", "report.office"},
+		{"office at the bound", "report: {office: '" + strings.Repeat("x", 200) + "', short_abandon: 1m, keep_months: 120}\n", ""},
+		{"confidence below 0.5", "sample: {confidence: 0.49}\n", "sample.confidence"},
+		{"margin past 0.5", "sample: {margin: 0.6}\n", "sample.margin"},
+		{"p 0", "sample: {p: 0}\n", "sample.p"},
+		{"per_operator negative", "sample: {per_operator: -1}\n", "sample.per_operator"},
+		{"per_operator huge", "sample: {per_operator: 10001}\n", "sample.per_operator"},
+		{"floor huge", "sample: {floor: 10001}\n", "sample.floor"},
+		{"reserves negative", "sample: {reserves: -1}\n", "sample.reserves"},
+		{"reserves huge", "sample: {reserves: 10001}\n", "sample.reserves"},
+		{"sample at the bounds", "sample: {confidence: 0.5, margin: 0.5, p: 0.999, per_operator: 10000, floor: 10000, reserves: 10000}\n", ""},
+		// Receptionists: a name and a means to recognise the phone.
+		{"receptionist without means", "receptionists: [{name: Ana}]\n", "give extensions and/or ips"},
+		{"receptionist bad ip", "receptionists: [{name: Ana, ips: ['192.0.2.300']}]\n", "Ana"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,6 +143,94 @@ func TestValidate(t *testing.T) {
 			}
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want ErrInvalid mentioning %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestValidateDelegated: the keys other packages check (device.*, by
+// package device) or the standard library reads (time_zone) are refused
+// at load too, with the key in the message; device's errors wrap its
+// ErrConfig. (Validate does not wrap these in ErrInvalid.)
+func TestValidateDelegated(t *testing.T) {
+	gpio := "device: {panel: gpio, amber: {offset: 1}, red: {offset: 2}"
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string // "" = must load
+		is      error  // the error wrapped, when one is
+	}{
+		{"panel unknown", "device: {panel: leds}\n", `panel "leds"`, device.ErrConfig},
+		{"debounce negative", "device: {debounce: -1ms}\n", "debounce -1ms", device.ErrConfig},
+		{"debounce zero", "device: {debounce: 0s}\n", "", nil},
+		{"no_sip_after zero", "device: {no_sip_after: 0s}\n", "no_sip_after 0s", device.ErrConfig},
+		{"max_ringing zero", "device: {max_ringing: 0s}\n", "max_ringing 0s", device.ErrConfig},
+		{"max_ringing negative", "device: {max_ringing: -5m}\n", "max_ringing -5m", device.ErrConfig},
+		{"gpio without lamps", "device: {panel: gpio}\n", "amber and red", device.ErrConfig},
+		{"gpio without red", "device: {panel: gpio, amber: {offset: 1}}\n", "amber and red", device.ErrConfig},
+		{"amber offset negative", "device: {panel: gpio, amber: {offset: -1}, red: {offset: 2}}\n", "amber", device.ErrConfig},
+		{"red name and offset", "device: {panel: gpio, amber: {offset: 1}, red: {offset: 2, name: LED_RED}}\n", "red", device.ErrConfig},
+		{"buzzer offset negative", gpio + ", buzzer: {offset: -3}}\n", "buzzer", device.ErrConfig},
+		{"status offset negative", gpio + ", status: {offset: -4}}\n", "status", device.ErrConfig},
+		{"button offset negative", "device: {button: {offset: -2}}\n", "button", device.ErrConfig},
+		{"operator without name", gpio + ", operators: [{amber: {offset: 4}}]}\n", "operators[0]", device.ErrConfig},
+		{"operator twice", gpio + ", operators: [{name: Ana, amber: {offset: 4}}, {name: Ana, red: {offset: 5}}]}\n", `"Ana" listed twice`, device.ErrConfig},
+		{"operator without lamps", gpio + ", operators: [{name: Ana}]}\n", `"Ana": give amber and/or red`, device.ErrConfig},
+		{"operator lamp offset negative", gpio + ", operators: [{name: Ana, red: {offset: -5}}]}\n", `operator "Ana"`, device.ErrConfig},
+		{"gpio panel valid", gpio + ", buzzer: {name: BUZZER}, status: {offset: 3, active_low: true}, button: {offset: 6}, operators: [{name: Ana, amber: {offset: 4}}]}\n", "", nil},
+		{"time_zone unknown", "time_zone: Mars/Olympus\n", `time_zone "Mars/Olympus"`, nil},
+		{"time_zone lower case", "time_zone: america/el_salvador\n", "time_zone", nil},
+		{"time_zone UTC", "time_zone: UTC\n", "", nil},
+		{"time_zone El Salvador", "time_zone: America/El_Salvador\n", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+			}
+			if strings.HasPrefix(tc.yaml, "device:") && !strings.HasPrefix(err.Error(), "device: ") {
+				t.Errorf("err = %v, want it to name the device section", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("err = %v, want it to wrap %v", err, tc.is)
+			}
+		})
+	}
+}
+
+// TestUnknownKeyEverySection: a misspelt key is an error at every level
+// of the file, including the sections decoded by other packages (device,
+// uplink, uplink.hep, which has its own decoder), never a default kept.
+func TestUnknownKeyEverySection(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, key string }{
+		{"top level", "log_levle: debug\n", "log_levle"},
+		{"ring", "ring: {ring_of: 4s}\n", "ring_of"},
+		{"receptionists", "receptionists: [{name: Ana, extensions: ['201'], ip: ['192.0.2.31']}]\n", "ip"},
+		{"calls", "calls: {max_opened: 5}\n", "max_opened"},
+		{"metrics", "metrics: {address: ':7060'}\n", "address"},
+		{"recording", "recording: {minfree: 1GiB}\n", "minfree"},
+		{"web", "web: {tls_crt: /a.pem}\n", "tls_crt"},
+		{"api", "api: {sockett: /run/switchtap.sock}\n", "sockett"},
+		{"uplink", "uplink: {urll: 'https://central.example'}\n", "urll"},
+		{"uplink.hep", "uplink: {hep: {adress: 'homer:9060'}}\n", "adress"},
+		{"report", "report: {short_abandons: 5s}\n", "short_abandons"},
+		{"sample", "sample: {confidense: 0.9}\n", "confidense"},
+		{"device", "device: {debunce: 20ms}\n", "debunce"},
+		{"device line", "device: {panel: gpio, amber: {ofset: 1}, red: {offset: 2}}\n", "ofset"},
+		{"device operators", "device: {operators: [{nmae: Ana}]}\n", "nmae"},
+		{"clock_check", "clock_chek: true\n", "clock_chek"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.key) {
+				t.Fatalf("err = %v, want one naming %q", err, tc.key)
 			}
 		})
 	}

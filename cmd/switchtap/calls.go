@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"text/tabwriter"
 	"time"
 
+	"github.com/switchtap/switchtap/daemon"
 	"github.com/switchtap/switchtap/sip"
 )
 
@@ -16,6 +19,7 @@ func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf := addCommonFlags(fs)
 	rf := addRangeFlags(fs)
 	asJSON := fs.Bool("json", false, "print call records as JSON Lines")
+	aggs := fs.Bool("aggregates", false, "print the legs that never rang, counted per minute, source and reason, instead of the call records")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +32,17 @@ func cmdCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer l.Close()
+	if *aggs {
+		as, err := readAggregates(ctx, l, start, end)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSONLines(stdout, as)
+		}
+		printAggregateTable(stdout, as)
+		return nil
+	}
 	var calls []sip.Call
 	if l.client != nil {
 		calls, err = callsFromDaemon(ctx, l, start, end)
@@ -89,6 +104,90 @@ func callsFromDaemon(ctx context.Context, l *local, start, end time.Time) ([]sip
 		}
 	}
 	return out, nil
+}
+
+// aggregatesPath is the daemon's API of the aggregates, asked by day as
+// /api/v1/calls is.
+const aggregatesPath = "/api/v1/aggregates"
+
+// errNoAggregatesAPI says the running daemon does not serve the
+// aggregates, and the store cannot be read while it holds it.
+var errNoAggregatesAPI = errors.New("the running daemon does not serve " + aggregatesPath +
+	" (and holds the store): stop it to read the aggregates from the store")
+
+// readAggregates returns the aggregates whose period starts in [start,
+// end): from the running daemon, or from the store.
+func readAggregates(ctx context.Context, l *local, start, end time.Time) ([]sip.Aggregate, error) {
+	var out []sip.Aggregate
+	if l.client == nil {
+		err := l.store.Aggregates(ctx, start, end, func(a sip.Aggregate) error {
+			out = append(out, a)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read aggregates: %w", err)
+		}
+		return out, nil
+	}
+	for _, q := range dayWindows(start, end) {
+		var page []sip.Aggregate
+		if err := l.client.Do(ctx, "GET", aggregatesPath+"?"+q.Encode(), nil, &page); err != nil {
+			if apiErr := (*daemon.APIError)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+				return nil, errNoAggregatesAPI
+			}
+			return nil, err
+		}
+		for _, a := range page {
+			if !a.Period.Before(start) && a.Period.Before(end) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// printAggregateTable prints one line per stored aggregate (a minute of
+// one source and reason), then a "total" line per source and reason over
+// the range, then the legs in all.
+func printAggregateTable(w io.Writer, as []sip.Aggregate) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PERIOD (UTC)\tSOURCE\tREASON\tLEGS\tFIRST INVITE (UTC)\tLAST INVITE (UTC)\tFLOOD")
+	row := func(period string, a sip.Aggregate) {
+		flood := "no"
+		if a.Flood {
+			flood = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", period, a.Source, a.Reason, a.Legs,
+			a.First.UTC().Format("2006-01-02 15:04:05.000"), a.Last.UTC().Format("2006-01-02 15:04:05.000"), flood)
+	}
+	type key struct{ source, reason string }
+	totals := map[key]*sip.Aggregate{}
+	var keys []key
+	legs := 0
+	for _, a := range as {
+		row(a.Period.UTC().Format("2006-01-02 15:04"), a)
+		legs += a.Legs
+		k := key{a.Source, a.Reason}
+		t, ok := totals[k]
+		if !ok {
+			keys = append(keys, k)
+			t = &sip.Aggregate{Source: a.Source, Reason: a.Reason, First: a.First, Last: a.Last}
+			totals[k] = t
+		}
+		t.Legs += a.Legs
+		t.Flood = t.Flood || a.Flood
+		if a.First.Before(t.First) {
+			t.First = a.First
+		}
+		if a.Last.After(t.Last) {
+			t.Last = a.Last
+		}
+	}
+	for _, k := range keys {
+		row("total", *totals[k])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d legs that never rang, in %d aggregates\n", legs, len(as))
 }
 
 // parseWhen reads a day or an RFC 3339 time; a day given as the end of a

@@ -31,7 +31,7 @@ func capacityOptions() pcapgen.LoadOptions {
 
 // capacityRates are the probe's steps, slowest first.
 func capacityRates() []rate {
-	return []rate{multiplier(1), multiplier(1.5), multiplier(2), multiplier(3), multiplier(4), topSpeed()}
+	return []rate{multiplier(1), multiplier(1.5), multiplier(2), multiplier(3), multiplier(4), multiplier(6), multiplier(8), topSpeed()}
 }
 
 // TestCapacity is issue 12's live capacity (SWITCHTAP_LAB_CAPACITY=1;
@@ -73,9 +73,9 @@ func capacityLine(s *step) string {
 		return "no clean step"
 	}
 	return fmt.Sprintf("highest clean rate %s: %.0f packets/s (peak %.0f/s), %d calls at once, 0 kernel drops, %d/%d records, every recording complete; "+
-		"daemon %.3f CPU-s per million packets = %.0f recorded calls per core (goal ≥ 5,000); VmRSS peak %.1f MB, VmHWM %.1f MB (goal ≤ 64 MB at 1,000 calls)",
+		"daemon %.3f CPU-s per million packets = %.0f recorded calls per core (goal ≥ 5,000); VmRSS peak %.1f MB (RssAnon %.1f MB), VmHWM %.1f MB (goal ≤ 64 MB at 1,000 calls)",
 		s.rate.name, s.replay.pps, s.peakPPS, s.records.peakConcurrent, s.records.stored, s.records.stored,
-		s.cpuPerMillion(), s.callsPerCore(), s.rssPeakKB/1024, s.hwmKB/1024)
+		s.cpuPerMillion(), s.callsPerCore(), s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024)
 }
 
 // TestCapacitySmoke is the same harness on a small capture at its own

@@ -19,7 +19,10 @@ type sampler struct {
 
 	mu        sync.Mutex
 	rssPeakKB float64
-	peakPPS   float64
+	// anonPeakKB is the highest RssAnon: the heap and stacks, without the
+	// binary's pages (page cache) and the capture ring.
+	anonPeakKB float64
+	peakPPS    float64
 	err       error
 }
 
@@ -36,6 +39,7 @@ func (s *sampler) run(ctx context.Context) {
 	lastRx, lastAt := int64(-1), time.Time{}
 	for {
 		kb, err := statusKB(s.pid, "VmRSS")
+		anon, anonErr := statusKB(s.pid, "RssAnon")
 		rx, rxErr := rxPackets(ctx, s.ns)
 		now := time.Now()
 		s.mu.Lock()
@@ -43,6 +47,9 @@ func (s *sampler) run(ctx context.Context) {
 			s.rssPeakKB = max(s.rssPeakKB, kb)
 		} else if s.err == nil {
 			s.err = err
+		}
+		if anonErr == nil {
+			s.anonPeakKB = max(s.anonPeakKB, anon)
 		}
 		if rxErr == nil {
 			if lastRx >= 0 {
@@ -64,12 +71,12 @@ func (s *sampler) run(ctx context.Context) {
 }
 
 // finish stops the sampler and returns its peaks.
-func (s *sampler) finish() (rssPeakKB, peakPPS float64, err error) {
+func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS float64, err error) {
 	close(s.stop)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rssPeakKB, s.peakPPS, s.err
+	return s.rssPeakKB, s.anonPeakKB, s.peakPPS, s.err
 }
 
 // rxPackets reads the packets received on the capture interface of

@@ -75,6 +75,9 @@ type step struct {
 	// rssIdleKB is the daemon's VmRSS before the step, rssPeakKB the
 	// highest sampled during it, hwmKB its VmHWM at the end.
 	rssIdleKB, rssPeakKB, hwmKB float64
+	// anonPeakKB is the highest RssAnon sampled (VmRSS less the binary's
+	// pages and the capture ring).
+	anonPeakKB float64
 	elapsed                     time.Duration
 	// asked is the average rate the step asks of tcpreplay (0 at top
 	// speed); load the machine's load averages over 1 minute at the
@@ -119,11 +122,11 @@ func (s step) String() string {
 	}
 	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops, "+
 		"%d/%d records (%d missing, %d wrong), %d recordings incomplete, %d calls at once; daemon %.2f CPU-s = %.3f CPU-s per million packets = %.0f recorded calls per core (idle %.1f%% of a core); "+
-		"VmRSS idle %.1f MB, peak %.1f MB, VmHWM %.1f MB; step %v, load average %s → %s",
+		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; step %v, load average %s → %s",
 		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops,
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
-		s.rssIdleKB/1024, s.rssPeakKB/1024, s.hwmKB/1024, s.elapsed.Round(time.Second), s.load[0], s.load[1])
+		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.elapsed.Round(time.Second), s.load[0], s.load[1])
 }
 
 // runStep runs one step: a fresh data directory and daemon, the capture
@@ -209,7 +212,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 	if st.hwmKB, err = statusKB(pid, "VmHWM"); err != nil {
 		t.Fatal(err)
 	}
-	if st.rssPeakKB, st.peakPPS, err = smp.finish(); err != nil {
+	if st.rssPeakKB, st.anonPeakKB, st.peakPPS, err = smp.finish(); err != nil {
 		t.Fatalf("sampling the daemon: %v", err)
 	}
 	if err := daemon.Stop(syscall.SIGTERM, time.Minute); err != nil {

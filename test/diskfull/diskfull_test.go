@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -35,6 +36,15 @@ const (
 	// tmpfsSize holds badger's preallocated files (48 MiB), its reserve
 	// (32 MiB) and its floor (64 MiB) with room to record.
 	tmpfsSize = 256 << 20
+	// selfFillSize is the disk the recordings fill: the store's files,
+	// reserve and floor (about 144 MiB, the least disk a store starts on
+	// without being full) and some room to record above them. What the
+	// recordings must write to fill it is the room, plus the floor and
+	// the reserve (released at 16 MiB free) below it: about 120 MiB,
+	// which selfFillCalls of selfFillTalk exceed (150 MiB of audio).
+	selfFillSize  = 160 << 20
+	selfFillCalls = 1000
+	selfFillTalk  = 10 * time.Second
 )
 
 // fill writes zeros until the filesystem is full, as dd from another
@@ -54,6 +64,12 @@ func fill(t *testing.T, path string) {
 // start.
 func writeLoad(t *testing.T, path string, n int, start time.Time) {
 	t.Helper()
+	writeLoadWith(t, path, n, start, pcapgen.LoadOptions{})
+}
+
+// writeLoadWith is writeLoad with the calls timed by opts.
+func writeLoadWith(t *testing.T, path string, n int, start time.Time, opts pcapgen.LoadOptions) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +78,7 @@ func writeLoad(t *testing.T, path string, n int, start time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := pcapgen.Load(w, n, start); err != nil {
+	if _, _, err := pcapgen.LoadWith(w, n, start, opts); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
@@ -196,9 +212,19 @@ func waitMetric(t *testing.T, d *daemon, addr, name string, ok func(float64) boo
 	}
 }
 
-// storedIDs lists the records with `switchtap calls --json` and checks
+// storedCall is what the tests read of a record.
+type storedCall struct {
+	CallID    string    `json:"call_id"`
+	InviteAt  time.Time `json:"invite_at"`
+	Recording *struct {
+		File          string `json:"file"`
+		NotRecordable string `json:"not_recordable"`
+	} `json:"recording"`
+}
+
+// storedCalls lists the records with `switchtap calls --json` and checks
 // each leg (Call-ID and invite_at) appears once.
-func storedIDs(t *testing.T, bin, dataDir string) map[string]bool {
+func storedCalls(t *testing.T, bin, dataDir string) []storedCall {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -209,25 +235,67 @@ func storedIDs(t *testing.T, bin, dataDir string) map[string]bool {
 	if err != nil {
 		t.Fatalf("switchtap calls: %v\n%s", err, stderr.String())
 	}
-	ids := map[string]bool{}
+	seen := map[string]bool{}
+	var recs []storedCall
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var rec struct {
-			CallID   string    `json:"call_id"`
-			InviteAt time.Time `json:"invite_at"`
-		}
+		var rec storedCall
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			t.Fatalf("calls output: %v: %s", err, sc.Text())
 		}
 		// The loads reuse Call-IDs at another hour: a leg is both.
 		leg := rec.CallID + " " + rec.InviteAt.Format(time.RFC3339Nano)
-		if ids[leg] {
+		if seen[leg] {
 			t.Errorf("leg %s stored twice", leg)
+			continue
 		}
-		ids[leg] = true
+		seen[leg] = true
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// storedIDs is storedCalls as a set of legs.
+func storedIDs(t *testing.T, bin, dataDir string) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, rec := range storedCalls(t, bin, dataDir) {
+		ids[rec.CallID+" "+rec.InviteAt.Format(time.RFC3339Nano)] = true
 	}
 	return ids
+}
+
+// removeRecordings deletes the recordings under dir, finished (".wav")
+// and cut by a failed write (".part"), as an administrator freeing space
+// would, and says how many and how big.
+func removeRecordings(t *testing.T, dir string) string {
+	t.Helper()
+	var wavs, parts int
+	var size int64
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(path, ".wav"):
+			wavs++
+		case strings.HasSuffix(path, ".wav.part"):
+			parts++
+		default:
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		size += info.Size()
+		return os.Remove(path)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d WAVs and %d .part files, %.1f MiB", wavs, parts, float64(size)/(1<<20))
 }
 
 func tailOf(s string, n int) string {
@@ -357,5 +425,95 @@ func TestDiskFull(t *testing.T) {
 		if ids := storedIDs(t, bin, data); len(ids) != calls+more {
 			t.Errorf("after the start on a full disk: %d records, want %d", len(ids), calls+more)
 		}
+	})
+
+	// The daemon's own recordings fill the disk (the issue's reproduction:
+	// recording.min_free: 0, a live load with RTP, no other writer): the
+	// store's floor is reached first (records wait in memory, the lamp
+	// shows the fault, capture goes on), then the recorder's writes fail
+	// for lack of space and it stops writing audio (each file cut where
+	// the disk ended). Once recordings are deleted every record is stored,
+	// once.
+	t.Run("recordings fill the disk", func(t *testing.T) {
+		fs := tmpfs.Mount(t, selfFillSize)
+		dir := t.TempDir()
+		pcap := filepath.Join(dir, "talk.pcap")
+		// selfFillCalls of selfFillTalk, one every 10 ms: about 1,000
+		// talking at once, 16 MB of audio a second, 130 MB in all, over
+		// what the disk holds above the store's files.
+		writeLoadWith(t, pcap, selfFillCalls, time.Now().UTC().Truncate(time.Second),
+			pcapgen.LoadOptions{Interval: 10 * time.Millisecond, Talk: selfFillTalk})
+		cfg := filepath.Join(dir, "switchtap.yaml")
+		writeConfig(t, cfg, "0")
+		data := filepath.Join(fs, "data")
+		d := start(t, bin, "run", "--pcap", pcap, "--realtime", "--config", cfg, "--data-dir", data,
+			"--web-listen", "off", "--metrics-listen", "127.0.0.1:0")
+		addr := d.waitLog(t, `msg="switchtap ready"`, readyBudget)["metrics"]
+		m := waitMetric(t, d, addr, "switchtap_store_disk_full", func(v float64) bool { return v == 0 }, 5*time.Second)
+		t.Logf("free at start %.1f MiB (tmpfs %d MiB, store floor %.0f MiB, reserve %.0f MiB)",
+			m["switchtap_disk_free_bytes"]/(1<<20), selfFillSize>>20, m["switchtap_store_disk_floor_bytes"]/(1<<20),
+			m["switchtap_store_disk_reserve_bytes"]/(1<<20))
+
+		// The store's floor first: no write reaches badger below it.
+		m = waitMetric(t, d, addr, "switchtap_store_disk_full", func(v float64) bool { return v == 1 }, 60*time.Second)
+		framesFull := m["switchtap_capture_frames_total"]
+		waitMetric(t, d, addr, `switchtap_status_lamp{state="fault"}`, func(v float64) bool { return v == 1 }, 10*time.Second)
+		waitMetric(t, d, addr, "switchtap_store_queue_records", func(v float64) bool { return v > 0 }, 30*time.Second)
+		d.waitLog(t, `msg="disk full: store writes refused`, 5*time.Second)
+		// Then the recorder: with no floor of its own, its writes fail
+		// when the disk has no block left, and it stops writing audio.
+		d.waitLog(t, `msg="recording not written"`, 60*time.Second)
+		m = metrics(t, addr)
+		if m["switchtap_capture_frames_total"] <= framesFull {
+			t.Errorf("capture stopped on a full disk: %v frames, %v when the store's floor was reached",
+				m["switchtap_capture_frames_total"], framesFull)
+		}
+		if m["switchtap_capture_up"] != 1 {
+			t.Errorf("capture down on a full disk")
+		}
+		if m["switchtap_store_disk_full"] != 1 {
+			t.Errorf("store writes resumed on a disk the recordings filled: free %v", m["switchtap_disk_free_bytes"])
+		}
+		d.waitLog(t, `msg="end of input"`, 120*time.Second)
+		if d.exited() {
+			t.Fatalf("switchtap exited: %v", d.err)
+		}
+
+		// Space returns: the recordings are deleted (as an administrator
+		// would), the store takes its reserve back and writes the queue.
+		// The files whose writes failed are still ".part" (Repair at the
+		// next start makes them WAVs): they go too.
+		removed := removeRecordings(t, filepath.Join(data, "recordings"))
+		t.Logf("deleted: %v", removed)
+		waitMetric(t, d, addr, "switchtap_store_disk_full", func(v float64) bool { return v == 0 }, 10*time.Second)
+		m = waitMetric(t, d, addr, "switchtap_store_queue_records", func(v float64) bool { return v == 0 }, 60*time.Second)
+		if m["switchtap_store_dropped_records_total"] != 0 {
+			t.Errorf("%v records dropped", m["switchtap_store_dropped_records_total"])
+		}
+		if m["switchtap_store_disk_refused_writes_total"] == 0 {
+			t.Errorf("no write was refused: the disk never looked full to the store")
+		}
+		d.stop(t)
+		recs := storedCalls(t, bin, data)
+		if len(recs) != selfFillCalls {
+			t.Errorf("%d records stored, want %d", len(recs), selfFillCalls)
+		}
+		// The recorder did stop: records say their audio was not (wholly)
+		// written.
+		cut, reasons := 0, map[string]int{}
+		for _, r := range recs {
+			if r.Recording == nil {
+				t.Errorf("%s: no recording object", r.CallID)
+				continue
+			}
+			if r.Recording.NotRecordable != "" {
+				cut++
+			}
+			reasons[r.Recording.NotRecordable]++
+		}
+		if cut == 0 {
+			t.Errorf("every one of %d recordings whole on a disk too small for them", len(recs))
+		}
+		t.Logf("%d records stored, %d with their audio cut by the full disk; not_recordable: %v", len(recs), cut, reasons)
 	})
 }

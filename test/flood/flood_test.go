@@ -2,7 +2,8 @@
 // another host floods the switchboard with INVITEs, and requires the
 // daemon to record every real call (issue 9 §2: after 20,000 unanswered
 // INVITEs, 0 of 1,334 real calls were stored; INVITE+486 pairs at 1,000/s
-// cost 10.4 % kernel drops and 98 real calls).
+// cost 10.4 % kernel drops and 98 real calls; INVITEs at 20,000/s, 45 %
+// dropped by the kernel).
 //
 // Run it as root (it creates network namespaces, veth pairs, a bridge and
 // tc mirror filters, all removed when it ends):
@@ -15,17 +16,23 @@
 package flood_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/switchtap/switchtap/internal/nettest"
 	"github.com/switchtap/switchtap/internal/testenv"
@@ -132,6 +139,11 @@ type flood struct {
 	// refuser runs the 486 side at refuserIP.
 	refuser bool
 	reason  string
+	// drops allows the kernel to drop packets (logged): at 20,000
+	// INVITEs/s the mirror port carries more than a 2-core box reads,
+	// and the proof is that the real calls are all recorded anyway. At
+	// the other rates every packet must be read.
+	drops bool
 }
 
 // TestFloodRealCalls runs the issue's two live floods beside real calls.
@@ -145,9 +157,12 @@ func TestFloodRealCalls(t *testing.T) {
 	floods := []flood{
 		// 20,000 unanswered INVITEs, 10 s at 2,000/s, to a port nobody
 		// listens on: they fill calls.max_open (20,000) for 5 minutes.
-		{"unanswered INVITEs", "flood-invite.xml", calleeIP + ":5099", 2000, 20000, false, ""},
+		{"unanswered INVITEs", "flood-invite.xml", calleeIP + ":5099", 2000, 20000, false, "", false},
 		// INVITE+486 pairs at 1,000/s for 20 s.
-		{"INVITE+486", "flood-486-uac.xml", refuserIP + ":" + sipPort, 1000, 20000, true, "486"},
+		{"INVITE+486", "flood-486-uac.xml", refuserIP + ":" + sipPort, 1000, 20000, true, "486", false},
+		// Unanswered INVITEs at 20,000/s, for 2 s (the issue's rate,
+		// bounded: twice calls.max_open).
+		{"unanswered INVITEs at 20,000/s", "flood-invite.xml", calleeIP + ":5099", 20000, 40000, false, "", true},
 	}
 	for i, f := range floods {
 		t.Run(f.name, func(t *testing.T) {
@@ -171,7 +186,8 @@ func runFlood(ctx context.Context, t *testing.T, root, bin string, l lab, f floo
 	// SIPp hosts and, under make test, other packages' tests: it is given
 	// the CPU first so the kernel counts what the daemon costs, not what
 	// the neighbours do.
-	daemon := nettest.StartIn(ctx, t, l.tap, dir, "switchtap run", "nice", "-n", "-10", bin, "run", "-i", "eth0", "--data-dir", dataDir)
+	daemon := nettest.StartIn(ctx, t, l.tap, dir, "switchtap run", "nice", "-n", "-10", bin, "run", "-i", "eth0", "--data-dir", dataDir,
+		"--metrics-listen", metricsAddr)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("switchtap run output:\n%s", daemon.Tail(8000))
@@ -197,8 +213,28 @@ func runFlood(ctx context.Context, t *testing.T, root, bin string, l lab, f floo
 		"-i", callerIP, "-p", sipPort, "-s", "2000", "-r", strconv.Itoa(realRate), "-m", strconv.Itoa(realCalls),
 		"-timeout", "150s", "-timeout_error", "-nostdin", calleeIP+":"+sipPort)
 
+	// The flood status, scraped while the flood lasts.
+	maxSources := make(chan float64, 1)
+	go func() {
+		most := -1.0
+		for !flooder.Exited() {
+			if v, err := scrapeIn(ctx, l.tap, "switchtap_sip_flood_sources"); err == nil {
+				most = max(most, v)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		maxSources <- most
+	}()
 	if err := flooder.Wait(120 * time.Second); err != nil {
 		t.Fatalf("SIPp flood: %v\n%s", err, flooder.Tail(3000))
+	}
+	switch most := <-maxSources; {
+	case most < 0:
+		t.Errorf("metrics never scraped during the flood")
+	case most < 1:
+		t.Errorf("switchtap_sip_flood_sources at most %v during the flood, want 1", most)
+	default:
+		t.Logf("switchtap_sip_flood_sources reached %v during the flood", most)
 	}
 	if err := uac.Wait(150 * time.Second); err != nil {
 		t.Fatalf("SIPp UAC (exit 0: every real call succeeded): %v\n%s\nUAS:\n%s", err, uac.Tail(3000), uas.Tail(3000))
@@ -218,8 +254,14 @@ func runFlood(ctx context.Context, t *testing.T, root, bin string, l lab, f floo
 	}
 	t.Logf("daemon stats: kernel_received=%s kernel_dropped=%s sip_messages=%s calls_stored=%s",
 		stats["kernel_received"], stats["kernel_dropped"], stats["sip_messages"], stats["calls_stored"])
-	if stats["kernel_dropped"] != "0" {
-		t.Errorf("kernel dropped %s packets, want 0", stats["kernel_dropped"])
+	dropped, err := strconv.Atoi(stats["kernel_dropped"])
+	switch {
+	case err != nil:
+		t.Errorf("stats line: kernel_dropped %q", stats["kernel_dropped"])
+	case f.drops && dropped > 0:
+		t.Logf("kernel dropped %d packets at %d INVITEs/s (allowed: the real calls must still be whole)", dropped, f.rate)
+	case dropped != 0:
+		t.Errorf("kernel dropped %d packets, want 0", dropped)
 	}
 	detected := lastLine(out, `msg="sip flood detected"`)
 	if detected == nil || detected["source"] != flooderIP {
@@ -254,20 +296,116 @@ func runFlood(ctx context.Context, t *testing.T, root, bin string, l lab, f floo
 		t.Errorf("%d records of the flood, want 0 (aggregates)", junk)
 	}
 	counted := 0
+	var first, last time.Time
 	err = s.Aggregates(ctx, from, to, func(a sip.Aggregate) error {
 		if a.Source != flooderIP || !a.Flood || (f.reason != "" && a.Reason != f.reason) {
 			t.Errorf("aggregate %+v", a)
 		}
 		counted += a.Legs
+		if first.IsZero() || a.First.Before(first) {
+			first = a.First
+		}
+		last = maxTime(last, a.Last)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d real calls recorded, %d flood legs counted in aggregates", real, counted)
-	if counted != f.n {
+	rate := 0.0
+	if d := last.Sub(first).Seconds(); d > 0 {
+		rate = float64(counted-1) / d
+	}
+	t.Logf("%d real calls recorded, %d flood legs counted in aggregates (%.0f INVITEs/s as captured)", real, counted, rate)
+	switch {
+	case counted == f.n:
+	case f.drops && counted < f.n && counted+dropped >= f.n:
+		// Each INVITE missing was a packet the kernel dropped.
+		t.Logf("%d INVITEs of the flood dropped by the kernel", f.n-counted)
+	default:
 		t.Errorf("%d flood legs counted in aggregates, want the %d INVITEs sent", counted, f.n)
 	}
+}
+
+// metricsAddr is the daemon's metrics address inside the tap's namespace.
+const metricsAddr = "127.0.0.1:7060"
+
+// scrapeIn reads one metric of the daemon in namespace ns.
+func scrapeIn(ctx context.Context, ns, name string) (float64, error) {
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialIn(ctx, ns, network, addr)
+		},
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+metricsAddr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no %s in the metrics", name)
+}
+
+// dialIn connects from inside namespace ns: the socket is made by a
+// thread moved into ns, and a socket stays in the namespace it was made
+// in. The thread is moved back; if that fails it is left locked, and the
+// runtime ends it with the goroutine.
+func dialIn(ctx context.Context, ns, network, addr string) (net.Conn, error) {
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- result{nil, err}
+			return
+		}
+		defer self.Close()
+		target, err := os.Open(filepath.Join("/run/netns", ns))
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- result{nil, err}
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil { //nolint:gosec // G115: an fd
+			runtime.UnlockOSThread()
+			done <- result{nil, fmt.Errorf("setns %s: %w", ns, err)}
+			return
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err == nil { //nolint:gosec // G115: an fd
+			runtime.UnlockOSThread()
+		}
+		done <- result{c, err}
+	}()
+	r := <-done
+	return r.c, r.err
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // lastLine returns the fields of the last log line containing s.
