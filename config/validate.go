@@ -20,6 +20,14 @@ const (
 	MaxRingTime = time.Minute
 )
 
+// MaxCallTable bounds calls.max_open and calls.max_tombs. At 5.8 KB an
+// open leg, 10,000,000 legs is 58 GB, a hundred times the board's RAM
+// (the default, 20,000, is already a flood's room): a value past it is a
+// typo (zeros too many), not a setting. It also keeps the tracker's
+// arithmetic exact: the deadline heap indexes legs with int32, and the
+// default max_tombs is twice max_open.
+const MaxCallTable = 10_000_000
+
 // Validate checks values that parse but make no sense. Every error wraps
 // ErrInvalid and names the key, so a typo is never silently replaced by a
 // default or accepted as something else.
@@ -39,10 +47,15 @@ func (c Config) Validate() error {
 	if err := c.Uplink.HEP.Validate(); err != nil {
 		return fmt.Errorf("%w: uplink: %w", ErrInvalid, err)
 	}
-	if err := c.Device.Validate(); err != nil {
-		return fmt.Errorf("device: %w", err)
+	if c.Uplink.Enabled() {
+		if err := c.Uplink.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
-	if _, err := c.Location(); err != nil {
+	if err := c.Device.Validate(); err != nil {
+		return fmt.Errorf("device: %w", invalidAs{err})
+	}
+	if err := c.validatePaths(); err != nil {
 		return err
 	}
 	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
@@ -55,6 +68,15 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// invalidAs marks err as ErrInvalid without adding to its words: the
+// device section's messages are already whole ("device: device config:
+// …", as `config check` prints them), and errors.Is still finds both
+// ErrInvalid and device's own ErrConfig.
+type invalidAs struct{ err error }
+
+func (e invalidAs) Error() string   { return e.err.Error() }
+func (e invalidAs) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 func (c Config) validateRing() error {
 	r := c.Ring
@@ -142,11 +164,30 @@ func (c Config) validateCalls() error {
 	if err := c.Sample.validate(); err != nil {
 		return err
 	}
-	if c.Calls.MaxTombs < 0 {
-		return fmt.Errorf("%w: calls.max_tombs %d: want 0 (twice max_open) or more", ErrInvalid, c.Calls.MaxTombs)
+	if c.Calls.MaxTombs < 0 || c.Calls.MaxTombs > MaxCallTable {
+		return fmt.Errorf("%w: calls.max_tombs %d: want 0 (twice max_open) to %d", ErrInvalid, c.Calls.MaxTombs, MaxCallTable)
 	}
-	if c.Calls.MaxOpen <= 0 {
-		return fmt.Errorf("%w: calls.max_open %d: want at least 1", ErrInvalid, c.Calls.MaxOpen)
+	if c.Calls.MaxOpen <= 0 || c.Calls.MaxOpen > MaxCallTable {
+		return fmt.Errorf("%w: calls.max_open %d: want 1 to %d", ErrInvalid, c.Calls.MaxOpen, MaxCallTable)
+	}
+	return nil
+}
+
+// validatePaths refuses the keys whose empty value, given explicitly,
+// would silently mean something else: time_zone "" is UTC to
+// time.LoadLocation (not the switchboard's zone), and data_dir "" puts the
+// store, the recordings and the socket in whatever directory the command
+// runs in. An absent key keeps its default (Parse decodes over Default()),
+// so only an explicit "" reaches here.
+func (c Config) validatePaths() error {
+	if c.TimeZone == "" {
+		return fmt.Errorf("%w: time_zone is empty (it would mean UTC): give an IANA zone such as America/El_Salvador, or UTC", ErrInvalid)
+	}
+	if _, err := c.Location(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("%w: data_dir is empty (it would mean the current directory): give a path, or leave the key out for %s", ErrInvalid, DefaultDataDir)
 	}
 	return nil
 }

@@ -33,6 +33,14 @@ func TestValidate(t *testing.T) {
 		{"flood_rate NaN", "calls: {flood_rate: .nan}\n", "calls.flood_rate"},
 		{"flood_rate huge", "calls: {flood_rate: 1e9}\n", "calls.flood_rate"},
 		{"max_tombs negative", "calls: {max_tombs: -1}\n", "calls.max_tombs"},
+		// max_open and max_tombs past MaxCallTable: a typo, and past int32
+		// for the tracker's heap.
+		{"max_open 10000001", "calls: {max_open: 10000001}\n", "calls.max_open"},
+		{"max_open 2^31", "calls: {max_open: 2147483648}\n", "calls.max_open"},
+		{"max_open 10000000", "calls: {max_open: 10000000}\n", ""},
+		{"max_tombs 10000001", "calls: {max_tombs: 10000001}\n", "calls.max_tombs"},
+		{"max_tombs 1e12", "calls: {max_tombs: 1000000000000}\n", "calls.max_tombs"},
+		{"max_tombs 10000000", "calls: {max_tombs: 10000000}\n", ""},
 		{"flood settings valid", "calls: {flood_rate: 250, max_tombs: 0}\n", ""},
 		{"short_abandon negative", "report: {short_abandon: -1s}\n", "report.short_abandon"},
 		{"short_abandon long", "report: {short_abandon: 2m}\n", "report.short_abandon"},
@@ -102,6 +110,11 @@ func TestValidate(t *testing.T) {
 		{"log_level empty", "log_level: ''\n", "log_level"},
 		{"log_level verbose", "log_level: verbose\n", "log_level"},
 		{"log_level warn", "log_level: warn\n", ""},
+		// uplink (checked by package uplink when a URL is set).
+		{"uplink over http", "uplink: {url: 'http://central.example', token: t}\n", "https"},
+		{"uplink without credentials", "uplink: {url: 'https://central.example'}\n", "token or a client certificate"},
+		{"uplink cert without key", "uplink: {url: 'https://central.example', cert: /c.pem}\n", "go together"},
+		{"uplink negative timeout", "uplink: {url: 'https://central.example', token: t, timeout: -1s}\n", "negative"},
 		// uplink.hep (checked by package hep, wrapped here).
 		{"hep address without port", "uplink: {hep: {address: homer}}\n", "hep.address"},
 		{"hep port 0", "uplink: {hep: {address: 'homer:0'}}\n", "hep.address"},
@@ -150,8 +163,8 @@ func TestValidate(t *testing.T) {
 
 // TestValidateDelegated: the keys other packages check (device.*, by
 // package device) or the standard library reads (time_zone) are refused
-// at load too, with the key in the message; device's errors wrap its
-// ErrConfig. (Validate does not wrap these in ErrInvalid.)
+// at load too, with the key in the message, wrapping ErrInvalid as every
+// other key's error does; device's errors also wrap its ErrConfig.
 func TestValidateDelegated(t *testing.T) {
 	gpio := "device: {panel: gpio, amber: {offset: 1}, red: {offset: 2}"
 	tests := []struct {
@@ -182,6 +195,13 @@ func TestValidateDelegated(t *testing.T) {
 		{"time_zone lower case", "time_zone: america/el_salvador\n", "time_zone", nil},
 		{"time_zone UTC", "time_zone: UTC\n", "", nil},
 		{"time_zone El Salvador", "time_zone: America/El_Salvador\n", "", nil},
+		// An explicit "" would silently be UTC (time.LoadLocation).
+		{"time_zone empty", "time_zone: \"\"\n", "time_zone is empty", nil},
+		{"time_zone null", "time_zone:\n", "", nil},
+		// An explicit "" would silently be the current directory.
+		{"data_dir empty", "data_dir: \"\"\n", "data_dir is empty", nil},
+		{"data_dir relative", "data_dir: data\n", "", nil},
+		{"data_dir set", "data_dir: /srv/switchtap\n", "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,8 +212,8 @@ func TestValidateDelegated(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want ErrInvalid mentioning %q", err, tc.wantErr)
 			}
 			if strings.HasPrefix(tc.yaml, "device:") && !strings.HasPrefix(err.Error(), "device: ") {
 				t.Errorf("err = %v, want it to name the device section", err)
@@ -258,5 +278,28 @@ func TestDeployDocumentsUnlimited(t *testing.T) {
 		if !strings.Contains(b, want) {
 			t.Errorf("deploy/switchtap.yaml does not document %q", want)
 		}
+	}
+}
+
+// TestAbsentKeysKeepDefaults: refusing an explicit "" must not refuse a
+// file that leaves time_zone or data_dir out, or gives them no value
+// (YAML null leaves the default in place): those keep the defaults.
+func TestAbsentKeysKeepDefaults(t *testing.T) {
+	def := Default()
+	for _, tc := range []struct{ name, yaml string }{
+		{"empty file", ""},
+		{"other keys only", "log_level: debug\n"},
+		{"null values", "time_zone:\ndata_dir:\n"},
+		{"tilde values", "time_zone: ~\ndata_dir: ~\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TimeZone != def.TimeZone || c.DataDir != def.DataDir {
+				t.Errorf("time_zone %q data_dir %q, want the defaults %q %q", c.TimeZone, c.DataDir, def.TimeZone, def.DataDir)
+			}
+		})
 	}
 }

@@ -265,6 +265,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		Ring:         cfg.RingPolicy(),
 		Operators:    operatorNames(cfg),
 		Figures:      newFigures(d.store, cfg, loc, o.Now),
+		Aggregates:   d.store,
 		Sample:       proc.sampler,
 		Evaluations:  proc.evals,
 		Review:       proc.review,

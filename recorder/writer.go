@@ -1,7 +1,9 @@
 package recorder
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -53,7 +55,9 @@ type wavFile struct {
 // fileWriter is the writer goroutine and its queue. Its lock is taken
 // after the recorder's, never before.
 type fileWriter struct {
-	open     func(path string) (writeFile, error)
+	open func(path string) (writeFile, error)
+	// remove deletes a file (os.Remove; a test's seam).
+	remove   func(path string) error
 	maxBytes int
 	// block makes a full queue wait for room instead of refusing: for an
 	// offline source (replay), which a slow disk only slows down.
@@ -74,6 +78,8 @@ type fileWriter struct {
 	dropped uint64 // chunks refused (queue full)
 	worst   time.Duration
 	ops     uint64
+	failed  uint64 // files whose create, write or finish failed
+	removed uint64 // their .part files removed at once
 
 	wake    chan struct{}
 	stop    chan struct{}
@@ -84,6 +90,7 @@ type fileWriter struct {
 func newFileWriter(open func(string) (writeFile, error), maxBytes int, block bool, log *slog.Logger) *fileWriter {
 	return &fileWriter{
 		open:     open,
+		remove:   os.Remove,
 		maxBytes: maxBytes,
 		block:    block,
 		log:      log,
@@ -198,10 +205,11 @@ func (w *fileWriter) round() bool {
 		w.mu.Unlock()
 		return false
 	}
+	var fails roundFailures
 	for i := range ops {
 		start := time.Now()
 		held := ops[i].data.held()
-		w.do(&ops[i])
+		w.do(&ops[i], &fails)
 		took := time.Since(start)
 		ops[i] = writeOp{}
 		w.mu.Lock()
@@ -215,13 +223,41 @@ func (w *fileWriter) round() bool {
 	}
 	w.mu.Lock()
 	w.spare = ops[:0]
+	w.failed += fails.files
+	w.removed += fails.removed
 	w.mu.Unlock()
+	fails.log(w.log)
 	return true
 }
 
+// roundFailures are the files of one round whose write failed: a full
+// disk fails every file at once, so they are said in one line a round,
+// not one per file.
+type roundFailures struct {
+	files, removed uint64
+	// file and err are the first failure; kept counts the .part files a
+	// removal failed for (left for Repair), keptErr the first such error.
+	file    string
+	err     error
+	kept    uint64
+	keptErr error
+}
+
+func (rf *roundFailures) log(log *slog.Logger) {
+	if rf.files == 0 {
+		return
+	}
+	args := []any{"files", rf.files, "removed", rf.removed, "first_file", rf.file, "err", rf.err}
+	if rf.kept > 0 {
+		args = append(args, "left_for_repair", rf.kept, "remove_err", rf.keptErr)
+	}
+	log.Warn("recordings not written", args...)
+}
+
 // do carries out one op; the first error of a file is kept in it and the
-// file's later data dropped.
-func (w *fileWriter) do(op *writeOp) {
+// file's later data dropped. A file that failed after it was created is
+// removed at once (discard).
+func (w *fileWriter) do(op *writeOp, fails *roundFailures) {
 	f := op.file
 	defer op.data.release(&w.blocks)
 	if f.err != nil {
@@ -241,12 +277,42 @@ func (w *fileWriter) do(op *writeOp) {
 	case opAbort:
 		f.w.abort()
 	}
-	if f.err != nil {
-		w.log.Warn("recording not written", "file", f.path+partSuffix, "err", f.err)
-		if op.kind != opCreate && op.kind != opFinish {
-			f.w.abort()
-		}
+	if f.err == nil {
+		return
 	}
+	fails.files++
+	if fails.err == nil {
+		fails.file, fails.err = f.path+partSuffix, f.err
+	}
+	if f.w == nil {
+		// The create failed: no file of ours exists (a .part already
+		// there, O_EXCL's refusal, is not ours to remove).
+		return
+	}
+	if op.kind == opData {
+		_ = f.w.f.Close() // finish closes the file itself
+	}
+	if err := w.discard(f); err != nil {
+		fails.kept++
+		if fails.keptErr == nil {
+			fails.keptErr = err
+		}
+		return
+	}
+	fails.removed++
+}
+
+// discard removes the .part of a file whose write failed. Its record says
+// "write error" (the committer sees f.err and promises no file), so its
+// audio is promised nowhere; left for the next start's Repair it would
+// hold the disk a full disk needs back (70 MiB in the disk-full test), and
+// be repaired into a WAV its record does not name. A removal that fails
+// leaves the file to Repair, as before.
+func (w *fileWriter) discard(f *wavFile) error {
+	if err := w.remove(f.path + partSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove failed recording: %w", err)
+	}
+	return nil
 }
 
 func (w *fileWriter) createFile(f *wavFile) error {
@@ -276,12 +342,16 @@ type WriterStats struct {
 	Worst time.Duration
 	// Dropped counts the chunks the queue refused (each cuts a leg).
 	Dropped uint64
+	// Failed counts the files whose create, write or finish failed (a
+	// full disk); Removed those of them whose .part was removed at once
+	// (the others had no file, or their removal failed: Repair's).
+	Failed, Removed uint64
 }
 
 func (w *fileWriter) stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return WriterStats{QueuedBytes: w.queued, Ops: w.ops, Worst: w.worst, Dropped: w.dropped}
+	return WriterStats{QueuedBytes: w.queued, Ops: w.ops, Worst: w.worst, Dropped: w.dropped, Failed: w.failed, Removed: w.removed}
 }
 
 // stopAndWait drains the queue and stops the goroutine, waiting at most d.

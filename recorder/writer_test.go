@@ -1,9 +1,17 @@
 package recorder
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,5 +172,240 @@ func TestWaitForDisk(t *testing.T) {
 		if _, data := readWAV(t, filepath.Join(dir, rec.File)); len(data) != sampleRate*2 {
 			t.Errorf("leg %d: %d bytes", i, len(data))
 		}
+	}
+}
+
+// fullDisk is a disk that fills up: a file whose name has failName in it
+// takes okWrites writes, then every Write (and, with failHeader, the
+// finish's WriteAt of the header) fails with ENOSPC, as a full
+// filesystem's does; the bytes written before stay on disk.
+type fullDisk struct {
+	failName   string
+	okWrites   int
+	failHeader bool
+}
+
+func (d fullDisk) open(path string) (writeFile, error) {
+	f, err := openPart(path)
+	if err != nil || !strings.Contains(filepath.Base(path), d.failName) {
+		return f, err
+	}
+	return &fullFile{writeFile: f, left: d.okWrites, failHeader: d.failHeader}, nil
+}
+
+type fullFile struct {
+	writeFile
+	left       int
+	failHeader bool
+}
+
+func (f *fullFile) Write(p []byte) (int, error) {
+	if f.left == 0 {
+		return 0, syscall.ENOSPC
+	}
+	f.left--
+	return f.writeFile.Write(p)
+}
+
+func (f *fullFile) WriteAt(p []byte, off int64) (int, error) {
+	if f.failHeader {
+		return 0, syscall.ENOSPC
+	}
+	return f.writeFile.WriteAt(p, off)
+}
+
+// recordLong records leg i (ids as recordLeg's) for secs seconds: past
+// one second its audio goes to the writer in several chunks.
+func recordLong(t *testing.T, r *Recorder, i, secs int) *sip.Recording {
+	t.Helper()
+	id := fmt.Sprintf("call-%d@192.0.2.10", i)
+	caller := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.10"), uint16(20000+2*i))
+	callee := netip.AddrPortFrom(netip.MustParseAddr("198.51.100.20"), uint16(20000+2*i))
+	r.Media(id, t0.Add(-time.Second), true, false, sdpBody(caller, "RTP/AVP", "0", ""))
+	r.Media(id, t0, false, false, sdpBody(callee, "RTP/AVP", "0", ""))
+	r.Answered(id, fmt.Sprintf("rec-%d", i), t0)
+	a := &talker{src: caller, dst: callee, ssrc: 1}
+	b := &talker{src: callee, dst: caller, ssrc: 2}
+	for k := range 50 * secs {
+		at := t0.Add(time.Duration(k) * 20 * time.Millisecond)
+		a.send(t, r, at, 0x11)
+		b.send(t, r, at, 0x22)
+		r.Advance(at)
+	}
+	rec := r.End(id, t0.Add(time.Duration(secs)*time.Second))
+	if rec == nil || rec.File == "" {
+		t.Fatalf("leg %d: recording %+v", i, rec)
+	}
+	return rec
+}
+
+// TestFailedWriteRemovesPart: a recording whose write fails (a full disk)
+// is not promised (write error), and its .part is removed at once rather
+// than left to the next start's Repair: a full disk needs that space back,
+// and no record names the file. The other legs are complete; the failure
+// is counted.
+func TestFailedWriteRemovesPart(t *testing.T) {
+	const legs, secs = 3, 3
+	tests := []struct {
+		name string
+		disk fullDisk
+	}{
+		// The first chunk's write fails: the file has nothing but its
+		// name.
+		{"first write", fullDisk{failName: "rec-1.", okWrites: 0}},
+		// A later chunk's write fails: a second of audio is on disk.
+		{"later write", fullDisk{failName: "rec-1.", okWrites: 1}},
+		// Every chunk written, the finish's header fails.
+		{"finish", fullDisk{failName: "rec-1.", okWrites: 1 << 20, failHeader: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "rec")
+			r := newRecorder(t, Config{Dir: dir, openFile: tc.disk.open})
+			recs := make([]*sip.Recording, legs)
+			for i := range legs {
+				recs[i] = recordLong(t, r, i, secs)
+			}
+			syncRec(t, r)
+			writeOut(t, r)
+			for i, rec := range recs {
+				got := r.Settle(rec)
+				if i == 1 {
+					if got.File != "" || got.NotRecordable != ReasonWriteError {
+						t.Errorf("failed leg settled as %+v", got)
+					}
+					continue
+				}
+				if _, data := readWAV(t, filepath.Join(dir, got.File)); len(data) != secs*sampleRate*2 {
+					t.Errorf("leg %d: %d bytes", i, len(data))
+				}
+			}
+			st := r.Stats()
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && strings.Contains(d.Name(), "rec-1.") {
+					left = append(left, path)
+				}
+				return nil
+			})
+			if len(left) != 0 {
+				t.Errorf("the failed recording is still on disk: %v", left)
+			}
+			if st.WriteErrors != 1 || st.FilesWritten != legs-1 || st.Writer.Failed != 1 || st.Writer.Removed != 1 {
+				t.Errorf("write errors %d, written %d, writer failed %d removed %d; want 1, %d, 1, 1",
+					st.WriteErrors, st.FilesWritten, st.Writer.Failed, st.Writer.Removed, legs-1)
+			}
+		})
+	}
+}
+
+// countingHandler counts the log records of one message.
+type countingHandler struct {
+	msg string
+	mu  *sync.Mutex
+	n   *int
+	rec *[]slog.Record
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.mu.Lock()
+		*h.n++
+		*h.rec = append(*h.rec, r)
+		h.mu.Unlock()
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestWriterFailuresOneLineARound: a full disk fails every file of a round
+// at once; the writer says so in one line a round (how many, the first),
+// not one per file. A file it did not create (O_EXCL refused: a .part
+// already there) is never removed, and a removal that fails leaves the
+// file to Repair, counted and said.
+func TestWriterFailuresOneLineARound(t *testing.T) {
+	tests := []struct {
+		name string
+		// existing files are there before the round (not the writer's).
+		existing  []string
+		removeErr error
+		failed    uint64
+		removed   uint64
+		left      []string // .part files on disk after the round
+		repair    bool     // the line says left_for_repair
+	}{
+		{name: "every write fails", failed: 4, removed: 4},
+		{name: "one create refused", existing: []string{"f2"}, failed: 4, removed: 3, left: []string{"f2"}},
+		{name: "removal fails", removeErr: syscall.EIO, failed: 4, removed: 0, left: []string{"f0", "f1", "f2", "f3"}, repair: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, name := range tc.existing {
+				if err := os.WriteFile(filepath.Join(dir, name+".wav"+partSuffix), []byte("someone else's"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			var n int
+			var recs []slog.Record
+			log := slog.New(countingHandler{msg: "recordings not written", mu: &mu, n: &n, rec: &recs})
+			w := newFileWriter(fullDisk{failName: "f", okWrites: 0}.open, 1<<20, false, log)
+			if tc.removeErr != nil {
+				w.remove = func(string) error { return tc.removeErr }
+			}
+			f := formatULaw
+			for i := range 4 {
+				wf := &wavFile{path: filepath.Join(dir, fmt.Sprintf("f%d.wav", i)), dir: dir, fmt: f}
+				w.create(wf)
+				var c chunk
+				copy(c.room(&w.blocks), bytes.Repeat([]byte{0x55}, blockSize))
+				c.n = blockSize
+				if _, ok := w.finish(wf, &c); !ok {
+					t.Fatal("queue refused the finish")
+				}
+			}
+			// One round, on this goroutine: the writer's goroutine is not
+			// started.
+			if !w.round() {
+				t.Fatal("nothing carried out")
+			}
+			st := w.stats()
+			if st.Failed != tc.failed || st.Removed != tc.removed {
+				t.Errorf("failed %d removed %d, want %d %d", st.Failed, st.Removed, tc.failed, tc.removed)
+			}
+			if n != 1 {
+				t.Fatalf("%d lines for one round, want 1", n)
+			}
+			attrs := map[string]string{}
+			recs[0].Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			if attrs["files"] != fmt.Sprint(tc.failed) || attrs["removed"] != fmt.Sprint(tc.removed) || attrs["err"] == "" {
+				t.Errorf("line %v", attrs)
+			}
+			if _, ok := attrs["left_for_repair"]; ok != tc.repair {
+				t.Errorf("left_for_repair in the line: %v, want %v (%v)", ok, tc.repair, attrs)
+			}
+			var left []string
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ents {
+				left = append(left, strings.TrimSuffix(e.Name(), ".wav"+partSuffix))
+			}
+			if strings.Join(left, ",") != strings.Join(tc.left, ",") {
+				t.Errorf("on disk %v, want %v", left, tc.left)
+			}
+			for _, name := range tc.existing {
+				if b, err := os.ReadFile(filepath.Join(dir, name+".wav"+partSuffix)); err != nil || string(b) != "someone else's" {
+					t.Errorf("%s: %q %v: another's file was touched", name, b, err)
+				}
+			}
+		})
 	}
 }

@@ -144,6 +144,14 @@ func (c Config) RecordingsMode() string {
 // Enabled says whether the uplink is configured.
 func (c Config) Enabled() bool { return c.URL != "" }
 
+// Validate checks an enabled uplink's settings as New would (without
+// reading its key and certificate files), so a typo is an error of the
+// configuration, not of the daemon's start.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults returns c with zero fields set to their defaults, or an
 // error wrapping ErrConfig.
 func (c Config) withDefaults() (Config, error) {

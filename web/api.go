@@ -55,6 +55,7 @@ func (a *api) routes(mux *router) {
 	mux.Handle("GET /api/v1/live", mine(a.handleLive))
 	mux.Handle("GET /api/v1/status", mine(s.handleStatus))
 	mux.Handle("GET /api/v1/months/{month}/figures", all(s.handleMonthFigures))
+	a.aggregateRoutes(mux)
 	a.sampleRoutes(mux)
 	a.procedureRoutes(mux)
 

@@ -47,6 +47,7 @@ func testAPIRoutes() []apiRoute {
 		{method: "GET", path: "/api/v1/live", roles: all, ok: http.StatusOK, stream: true},
 		{method: "GET", path: "/api/v1/status", roles: all, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/months/2026-12/figures", roles: all, ok: http.StatusOK},
+		{method: "GET", path: "/api/v1/aggregates?from=2026-12-01&to=2026-12-01", roles: all, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/audit?from=2026-12-01&to=2026-12-01", roles: []Role{RoleJefe, RoleAdmin}, ok: http.StatusOK},
 		{method: "GET", path: "/api/v1/users", roles: []Role{RoleAdmin}, ok: http.StatusOK},
 		{method: "POST", path: "/api/v1/users", roles: []Role{RoleAdmin}, ok: http.StatusCreated,
@@ -59,7 +60,8 @@ func testAPIRoutes() []apiRoute {
 }
 
 // newRoutesEnv is the server of the role table: the calls, recordings,
-// figures and accounts of issue 8, without the month's procedure.
+// figures and accounts of issue 8 and the never-rang aggregates, without
+// the month's procedure.
 func newRoutesEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newTestEnv(t)
@@ -68,6 +70,7 @@ func newRoutesEnv(t *testing.T) *testEnv {
 	e.srv.cfg.Figures = report.NewFiguresService(e.calls, report.FiguresOptions{
 		Location: e.loc, Receptionists: e.srv.cfg.Operators, Now: e.clock.Now,
 	})
+	e.srv.cfg.Aggregates = &fakeAggregates{}
 	e.handler = e.srv.Handler()
 	e.local = e.srv.LocalHandler()
 	return e

@@ -297,6 +297,9 @@ type Config struct {
 	// Figures computes the month's figures (the Mes page and
 	// /api/v1/months/{month}/figures); nil serves neither.
 	Figures MonthFigures
+	// Aggregates reads the stored aggregates of the legs that never rang
+	// (/api/v1/aggregates); nil serves none.
+	Aggregates Aggregates
 	// Sample draws and keeps the month's random sample (the Muestra page,
 	// /api/v1/months/{m}/sample); nil serves neither.
 	Sample Sampler

@@ -208,3 +208,33 @@ func TestCallsAggregatesDaemon(t *testing.T) {
 		})
 	}
 }
+
+// TestCallsAggregatesThroughDaemon: the real daemon, holding a store with
+// aggregates in it, serves them on its socket: `calls --aggregates` gives
+// what the store holds, as it does with no daemon running (the fake
+// daemon above cannot tell the daemon's wiring of the route).
+func TestCallsAggregatesThroughDaemon(t *testing.T) {
+	all := aggregatesFixture(t)
+	dir := t.TempDir()
+	st, err := storage.Open(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddAggregates(context.Background(), all); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := runDaemon(t, dir, "answered", "recording:\n  min_free: 0\n")
+	var out, errOut string
+	if !untilServed(data, func() bool {
+		out, errOut, err = runCmd(t, "calls", "--aggregates", "--json", "--data-dir", data, "--from", "2026-03-01", "--to", "2026-03-31")
+		return err == nil
+	}) {
+		t.Fatalf("the daemon did not serve the aggregates: %v %s", err, errOut)
+	}
+	if got := decodeAggregates(t, out); !sameAggregates(got, all[1:4]) {
+		t.Errorf("got\n%s\nwant %+v", out, all[1:4])
+	}
+}
