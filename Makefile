@@ -23,7 +23,7 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./export/ ./uplink/ ./central/ ./hep/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./capture/ ./sip/ ./sip/sdp/ ./tap/ ./storage/ ./recorder/ ./device/ ./metrics/ ./access/ ./web/ ./report/ ./export/ ./uplink/ ./central/ ./hep/ ./speech/ ./rtpquality/
 
 # Each fuzz target for FUZZTIME; new crashers land in testdata/fuzz/.
 fuzz:
@@ -62,6 +62,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./hep/
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitID$$' -fuzztime $(FUZZTIME) ./central/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTimedatectl$$' -fuzztime $(FUZZTIME) ./internal/clocksync/
+	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzer$$' -fuzztime $(FUZZTIME) ./speech/
+	$(GO) test -run '^$$' -fuzz '^FuzzJitter$$' -fuzztime $(FUZZTIME) ./rtpquality/
+	$(GO) test -run '^$$' -fuzz '^FuzzEModel$$' -fuzztime $(FUZZTIME) ./rtpquality/
 
 # Static binaries for the board and the usual servers.
 cross:

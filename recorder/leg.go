@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/sip/sdp"
 )
 
@@ -51,6 +52,7 @@ type leg struct {
 	last    time.Time // capture time of the last packet recorded
 	frames  int64     // frames in the finished file
 	late    uint64    // samples dropped as late by the mixer
+	speech  *sip.Speech
 }
 
 // flow is one RTP 5-tuple of a leg and the stream rebuilding it.

@@ -38,6 +38,8 @@ type mixer struct {
 	late    uint64 // samples dropped because their frames were flushed
 	err     error
 	pend    chunk
+	// speech analyses the audio as it is flushed (speech.go); nil: not.
+	speech *speechTap
 }
 
 // flushChunk is the least a normal flush moves out of the channels. It
@@ -99,6 +101,7 @@ func (m *mixer) flushTo(to int64) {
 	sil := m.f.silence()
 	for m.flushed < to {
 		n := int(min(to-m.flushed, m.limit))
+		m.speech.feed(m, n)
 		m.emit(n)
 		for i := range m.ch {
 			m.ch[i].consume(n, m.width, sil)

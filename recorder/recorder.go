@@ -38,6 +38,7 @@ import (
 	"github.com/switchtap/switchtap/capture"
 	"github.com/switchtap/switchtap/sip"
 	"github.com/switchtap/switchtap/sip/sdp"
+	"github.com/switchtap/switchtap/speech"
 )
 
 // Defaults of Config.
@@ -93,6 +94,9 @@ type Config struct {
 	// Syncer makes finished files durable, from the committer's goroutine
 	// (commit.go). Default: the disk (syncfs for a group on Linux).
 	Syncer Syncer
+	// Speech tunes the voice-activity detector whose figures go into the
+	// record's speech object (zero: speech.DefaultConfig()).
+	Speech speech.Config
 	// CommitQueue bounds the finished files waiting for the committer;
 	// past it a leg's file is not promised (ReasonCommitFull). Default
 	// DefaultCommitQueue.
@@ -144,6 +148,10 @@ type Result struct {
 	Caller, Callee Side
 	// LateSamples counts samples that came after their frames were written.
 	LateSamples uint64
+	// Speech and Quality are what the audio shows (issue 13): nil when
+	// the leg had no audio file, or no RTP at all.
+	Speech  *sip.Speech
+	Quality *sip.Quality
 }
 
 // Recorder records the audio of answered legs. Its methods may be called
@@ -192,6 +200,12 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Speech == (speech.Config{}) {
+		cfg.Speech = speech.DefaultConfig()
+	}
+	if err := cfg.Speech.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -346,6 +360,8 @@ func (r *Recorder) start(l *leg) {
 	l.file = &wavFile{path: filepath.Join(r.cfg.Dir, l.relPath), dir: filepath.Join(r.cfg.Dir, rel), fmt: f}
 	r.wr.create(l.file)
 	l.mix = newMixer(legFile{r.wr, l.file}, f, r.cfg.BufferFrames)
+	// The configuration was validated by New.
+	l.mix.speech, _ = newSpeechTap(f, r.cfg.Speech)
 }
 
 func (r *Recorder) writeFailed(l *leg, err error) {
@@ -439,6 +455,8 @@ func (r *Recorder) cut(l *leg) {
 	m := l.mix
 	l.mix = nil
 	l.frames, l.late = m.flushed, m.late
+	// The figures cover the audio flushed before the cut.
+	l.speech = m.speech.result()
 	r.wr.abort(l.file, &m.pend)
 	r.tooSlow(l, "the write queue is full")
 }
@@ -517,6 +535,18 @@ func (r *Recorder) End(callID string, at time.Time) *sip.Recording {
 	}
 	rec := res.Recording
 	return &rec
+}
+
+// Analysis returns the speech and RTP quality figures of a leg End closed
+// (tap.MediaAnalysis), nil when there are none.
+func (r *Recorder) Analysis(callID string) (*sip.Speech, *sip.Quality) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.ended[callID]
+	if !ok {
+		return nil, nil
+	}
+	return res.Speech, res.Quality
 }
 
 // EndResult is End returning everything known of the leg.
@@ -601,6 +631,7 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	res.Recording.Pcap = res.Pcap
 	res.Recording.Caller = res.Caller.record()
 	res.Recording.Callee = res.Callee.record()
+	res.Speech, res.Quality = roundSpeech(l.speech), roundQuality(l.quality())
 	if l.relPath != "" {
 		// Committed (and failed) before the end: the disk floor closed
 		// the file earlier.
@@ -649,6 +680,7 @@ func (r *Recorder) closeMix(l *leg, frames int64) {
 	}
 	l.mix = nil
 	l.frames, l.late = m.flushed, m.late
+	l.speech = m.speech.result()
 	op, ok := r.wr.finish(l.file, &m.pend)
 	if !ok {
 		r.tooSlow(l, "the write queue is full")

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/switchtap/switchtap/rtpquality"
 )
 
 // Sequence constants of RFC 3550 Appendix A.1.
@@ -75,6 +77,15 @@ type stream struct {
 	firstKind kind
 	lastSeen  time.Time
 	c         streamCounters
+
+	// jit is the RFC 3550 interarrival jitter of the stream's sources,
+	// updated as packets arrive (quality.go); jitPrev says jitTS and
+	// jitCN hold the previous packet of the current source.
+	jit     rtpquality.Jitter
+	audioN  uint64 // accepted packets carrying G.711 audio
+	jitPrev bool
+	jitCN   bool
+	jitTS   uint32
 }
 
 // newStream returns a stream placing audio relative to answer.
@@ -87,6 +98,7 @@ func newStream(answer time.Time, maxJump time.Duration, window int, table *ptTab
 		dtmf:    d,
 		window:  make([]slot, window),
 		badSeq:  -1,
+		jit:     rtpquality.NewJitter(sampleRate),
 	}
 }
 
@@ -122,6 +134,7 @@ func (s *stream) push(at time.Time, h *rtp.Header, payload []byte) {
 		d = 0
 	}
 	s.badSeq = -1
+	s.arrival(at, h)
 	ext := s.maxExt + d
 	if d > 0 {
 		s.maxExt = ext
@@ -152,6 +165,30 @@ func (s *stream) restart(h *rtp.Header) {
 	s.seen = 0
 	s.tsValid = false
 	s.newSeg = true
+	// A new source, or the same one restarting its sequence: its
+	// timestamps have no relation to the previous packet's.
+	s.jit.Restart()
+	s.jitPrev = false
+}
+
+// arrival updates the jitter estimate with a packet as it arrives, before
+// any reordering: RFC 3550 A.8 computes the jitter in order of arrival,
+// duplicates and late packets included. Only packets whose timestamps are
+// sampling instants of the 8 kHz clock take part: audio and comfort noise,
+// not RFC 4733 events (an event's timestamp is its start, §2.2.1) nor
+// payloads we do not know the clock of.
+func (s *stream) arrival(at time.Time, h *rtp.Header) {
+	k := kindUnknown
+	if h.PayloadType < 128 {
+		k = s.table[h.PayloadType]
+	}
+	if k == kindUnknown || k == kindEvent {
+		return
+	}
+	cn := k == kindCN
+	back := s.jitPrev && int32(h.Timestamp-s.jitTS) < 0
+	s.jit.Update(at, h.Timestamp, rtpquality.Regular(h.Marker, cn, s.jitPrev && s.jitCN, back))
+	s.jitPrev, s.jitCN, s.jitTS = true, cn, h.Timestamp
 }
 
 // hold copies the packet into the window, reporting false for a duplicate.
@@ -268,6 +305,7 @@ func (s *stream) emit(ext int64, at time.Time, ts uint32, pt uint8, marker bool,
 	if s.firstKind == kindUnknown {
 		s.firstKind = k
 	}
+	s.audioN++
 	s.audio(at, ts, marker, k, payload)
 }
 

@@ -16,6 +16,13 @@ type MediaRecorder interface {
 	Advance(now time.Time)
 }
 
+// MediaAnalysis is a MediaRecorder that also measures the audio it
+// records (issue 13: speech activity, RTP quality): asked after End, it
+// returns the leg's figures, nil when there are none.
+type MediaAnalysis interface {
+	Analysis(callID string) (*sip.Speech, *sip.Quality)
+}
+
 // PipelineOption adds a consumer of call events to a Pipeline.
 type PipelineOption func(*Pipeline)
 
@@ -106,6 +113,9 @@ func (p *Pipeline) annotate(c *sip.Call, now time.Time) {
 		return // still running: an early snapshot
 	}
 	c.Recording = p.rec.End(c.CallID, at)
+	if a, ok := p.rec.(MediaAnalysis); ok {
+		c.Speech, c.Quality = a.Analysis(c.CallID)
+	}
 }
 
 func (p *Pipeline) closed(c sip.Call) {

@@ -23,7 +23,7 @@ type sampler struct {
 	// binary's pages (page cache) and the capture ring.
 	anonPeakKB float64
 	peakPPS    float64
-	err       error
+	err        error
 }
 
 func startSampler(ctx context.Context, pid int, ns string) *sampler {

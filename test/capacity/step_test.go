@@ -78,7 +78,7 @@ type step struct {
 	// anonPeakKB is the highest RssAnon sampled (VmRSS less the binary's
 	// pages and the capture ring).
 	anonPeakKB float64
-	elapsed                     time.Duration
+	elapsed    time.Duration
 	// asked is the average rate the step asks of tcpreplay (0 at top
 	// speed); load the machine's load averages over 1 minute at the
 	// step's start and end (other work on the cores skews the figures).

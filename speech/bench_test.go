@@ -1,0 +1,35 @@
+package speech
+
+import (
+	"testing"
+
+	"github.com/switchtap/switchtap/speech/speechtest"
+)
+
+// BenchmarkFrame is the cost of one 10 ms frame of both sides (the unit
+// of issue 13's CPU figure: ×100 is a second of a leg), spoken audio with
+// noise, fed in 20 ms blocks as the mixer flushes.
+func BenchmarkFrame(b *testing.B) {
+	tl := speechtest.NewTimeline(14)
+	tl.Say(speechtest.Callee, 6800, speechtest.Phrase(b, "en+f3", "Good morning this is the front desk"))
+	tl.Say(speechtest.Caller, 40000, speechtest.Phrase(b, "en", "I would like to book a room for Friday"))
+	for s := range 2 {
+		tl.Add(s, 0, speechtest.Noise(b, "whitenoise", len(tl.Side[s]), 0.003))
+	}
+	a, err := New(DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const block = 2 * FrameSamples
+	n := len(tl.Side[0]) / block * block
+	i := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for k := 0; k < b.N; k += 2 {
+		if i == n {
+			i = 0
+		}
+		a.Feed(tl.Side[0][i:i+block], tl.Side[1][i:i+block])
+		i += block
+	}
+}
