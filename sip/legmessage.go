@@ -158,7 +158,7 @@ func (g *legLog) add(m *Message, p Packet, fromCaller, retrans bool, room int) (
 		raw:       string(p.Raw[:n]),
 		method:    intern(m.Method),
 		transport: intern(p.Transport),
-		size:      uint32(min(len(p.Raw), math.MaxUint32)), //nolint:gosec // G115: bounded
+		size:      uint32(min(uint64(len(p.Raw)), math.MaxUint32)), //nolint:gosec // G115: bounded
 		cseq:      m.CSeq,
 		src:       g.endpoint(p.Src),
 		dst:       g.endpoint(p.Dst),

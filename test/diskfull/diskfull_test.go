@@ -462,7 +462,7 @@ func TestDiskFull(t *testing.T) {
 		d.waitLog(t, `msg="disk full: store writes refused`, 5*time.Second)
 		// Then the recorder: with no floor of its own, its writes fail
 		// when the disk has no block left, and it stops writing audio.
-		d.waitLog(t, `msg="recording not written"`, 60*time.Second)
+		d.waitLog(t, `msg="recordings not written"`, 60*time.Second)
 		m = metrics(t, addr)
 		if m["switchtap_capture_frames_total"] <= framesFull {
 			t.Errorf("capture stopped on a full disk: %v frames, %v when the store's floor was reached",
