@@ -33,6 +33,7 @@ const (
 	TableAcciones       = "acciones"
 	TableSalientes      = "salientes"
 	TableEstado         = "estado"
+	TableVoz            = "voz"
 )
 
 // Errors of the exports.
@@ -48,7 +49,7 @@ var (
 // sheets.
 func Tables() []string {
 	return []string{TableResumen, TableRecepcionistas, TableMuestra, TableEvaluaciones,
-		TableTabulacion, TableAcciones, TableSalientes, TableEstado}
+		TableTabulacion, TableAcciones, TableSalientes, TableEstado, TableVoz}
 }
 
 // FileName is the name the download is offered under:

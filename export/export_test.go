@@ -44,7 +44,7 @@ func TestContentType(t *testing.T) {
 }
 
 func TestTables(t *testing.T) {
-	want := []string{"resumen", "recepcionistas", "muestra", "evaluaciones", "tabulacion", "acciones", "salientes", "estado"}
+	want := []string{"resumen", "recepcionistas", "muestra", "evaluaciones", "tabulacion", "acciones", "salientes", "estado", "voz"}
 	if got := Tables(); !slices.Equal(got, want) {
 		t.Errorf("Tables() = %q, want %q", got, want)
 	}

@@ -223,7 +223,31 @@ func fixture(t testing.TB) *report.Document {
 		Before: fp(70.5), After: fp(75.86), Delta: fp(5.36), Improved: bp(true)}}
 
 	d.Outgoing = &report.OutgoingPart{Made: 40, Answered: 31, Failures: map[string]int{"486": 3, "503": 2, "cancel": 4},
-		NoAudio: 1, OneWayAudio: 2, NotRecorded: 1, NoAudioIDs: []string{"r-0301"}, OneWayAudioIDs: []string{"r-0302", "r-0303"}}
+		NoAudio: 1, OneWayAudio: 2, NotRecorded: 1, NoAudioIDs: []string{"r-0301"}, OneWayAudioIDs: []string{"r-0302", "r-0303"},
+		QualityJudged: 25, MOSJudged: 24, LowMOS: 2, LowMOSIDs: []string{"r-0304", "r-0305"}}
+
+	// The voice part: Ana and José with analysed calls, Rosa none (zeros
+	// and dashes).
+	dist := func(n int, p10, p50, p90 float64) report.Dist {
+		return report.Dist{N: n, P10: fp(p10), P50: fp(p50), P90: fp(p90)}
+	}
+	vAna := &report.VoiceBlock{Calls: 58, Greeting: dist(57, 0.62, 1.84, 3.42), NoGreeting: 1,
+		GreetingOverLimit: 7, GreetingOverLimitPct: fp(12.28),
+		TalkCaller: dist(58, 18.2, 38.5, 55.1), TalkReceptionist: dist(58, 22.4, 41.25, 60.3),
+		Silence: dist(58, 5.5, 14.75, 30.2), Overtalk: dist(58, 0, 2.1, 6.66),
+		MOSCaller: dist(58, 3.91, 4.38, 4.41), MOSReceptionist: dist(57, 3.55, 4.36, 4.41)}
+	vJose := &report.VoiceBlock{Calls: 38, Greeting: dist(38, 0.9, 2.65, 4.9),
+		GreetingOverLimit: 11, GreetingOverLimitPct: fp(28.95),
+		TalkCaller: dist(38, 15, 35, 52), TalkReceptionist: dist(38, 20, 40, 58),
+		Silence: dist(38, 8, 18.5, 35), Overtalk: dist(38, 0.5, 3, 8.25),
+		MOSCaller: dist(38, 4.02, 4.39, 4.41), MOSReceptionist: dist(38, 4.1, 4.4, 4.41)}
+	d.Voice = &report.VoicePart{GreetingLimitSeconds: 3,
+		All: report.VoiceBlock{Calls: 96, Greeting: dist(95, 0.7, 2.05, 4.1), NoGreeting: 1,
+			GreetingOverLimit: 18, GreetingOverLimitPct: fp(18.95),
+			TalkCaller: dist(96, 16.5, 37.2, 54), TalkReceptionist: dist(96, 21, 40.8, 59.5),
+			Silence: dist(96, 6, 16.1, 33), Overtalk: dist(96, 0, 2.5, 7.4),
+			MOSCaller: dist(96, 3.95, 4.38, 4.41), MOSReceptionist: dist(95, 3.6, 4.37, 4.41)},
+		ByOperator: map[string]*report.VoiceBlock{opAna: vAna, opJose: vJose, opRosa: {}}}
 
 	h := &report.HealthPart{Days: 30, DaysRecorded: 28, DaysWithoutSIP: []string{"2026-11-15"},
 		DaysNotRunning: []string{"2026-11-08", "2026-11-09"},

@@ -11,6 +11,7 @@ import (
 // sections draws the report's body, numbered like the procedure.
 func (w *pdfWriter) sections() {
 	w.figures()
+	w.voice()
 	w.sample()
 	w.tabulation()
 	w.observations()
@@ -106,6 +107,67 @@ func (w *pdfWriter) figures() {
 		w.chart(c, 66)
 		w.p.Ln(3)
 	}
+}
+
+// voice is the last part of section 1, what the recordings give (issue
+// 13), printed
+// from the same table as the CSV and the workbook: per receptionist, the
+// greeting latency, the silence and overtalk, and the MOS per direction.
+func (w *pdfWriter) voice() {
+	w.subsection("Voz y calidad de las grabaciones", 30)
+	v := w.d.Voice
+	if v == nil {
+		w.paragraph("El mes no tiene análisis de voz de las grabaciones.")
+		return
+	}
+	w.note("Llamadas entrantes contestadas con análisis de voz. Demora del saludo: desde la contestación hasta que " +
+		"la recepcionista empieza a hablar; límite " + formatDecimal(v.GreetingLimitSeconds, 1) + nbsp + "s. " +
+		"Percentiles por rango más cercano. MOS: estimación del modelo E (UIT-T G.107) por sentido; P10, el 10 % peor.")
+	w.p.Ln(1)
+	t := voiceTable(w.d)
+	at := func(id string) int { return slices.IndexFunc(t.cols, func(c column) bool { return c.id == id }) }
+	// Each printed column is one or two of the table's ("mediana / P10"
+	// for the MOS), so the PDF cannot print a figure the CSV lacks.
+	show := []struct {
+		head string
+		ids  []string
+	}{
+		{"Llamadas", []string{"llamadas"}}, {"Saludo: mediana", []string{"saludo_p50_s"}},
+		{"Saludo: P90", []string{"saludo_p90_s"}}, {"Saludo tardío", []string{"saludo_sobre_limite_pct"}},
+		{"Sin saludo", []string{"sin_saludo"}}, {"Silencio: mediana", []string{"silencio_p50_pct"}},
+		{"Habla simultánea: mediana", []string{"habla_simultanea_p50_pct"}},
+		{"MOS del llamante: mediana / P10", []string{"mos_llamante_p50", "mos_llamante_p10"}},
+		{"MOS de recepción: mediana / P10", []string{"mos_recepcionista_p50", "mos_recepcionista_p10"}},
+	}
+	// Widths in mm, 176 in all, so no header breaks inside a word.
+	widths := []float64{16, 14, 14, 15, 13, 15, 19, 21, 21}
+	cols := []gcol{{head: "Recepcionista", w: 28}}
+	for i, s := range show {
+		cols = append(cols, gcol{head: s.head, w: widths[i], align: "R"})
+	}
+	name, scope := at("recepcionista"), at("ambito")
+	var rows [][]string
+	for _, r := range t.rows {
+		row := []string{r[name].text}
+		if r[name].null {
+			row[0] = r[scope].text // the row of all receptionists
+		}
+		for _, s := range show {
+			var parts []string
+			all := true
+			for _, id := range s.ids {
+				j := at(id)
+				parts = append(parts, r[j].display(t.cols[j], w.loc))
+				all = all && r[j].null
+			}
+			if all {
+				parts = []string{noValue}
+			}
+			row = append(row, strings.Join(parts, " / "))
+		}
+		rows = append(rows, row)
+	}
+	w.grid(cols, rows)
 }
 
 // 2 Muestra.
@@ -280,6 +342,9 @@ func (w *pdfWriter) outgoingHealth() {
 			{"Contestadas sin audio", pInt(o.NoAudio) + ids(o.NoAudioIDs)},
 			{"Contestadas con audio en un solo sentido", pInt(o.OneWayAudio) + ids(o.OneWayAudioIDs)},
 			{"Contestadas sin grabación", pInt(o.NotRecorded)},
+			{"Contestadas con audio juzgado por el análisis de la grabación", pInt(o.QualityJudged)},
+			{"Contestadas con estimación de MOS", pInt(o.MOSJudged)},
+			{"Contestadas con MOS bajo (menor que " + formatDecimal(report.LowMOSThreshold, 1) + ")", pInt(o.LowMOS) + ids(o.LowMOSIDs)},
 		}
 		codes := make([]string, 0, len(o.Failures))
 		for k := range o.Failures {

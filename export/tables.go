@@ -27,6 +27,8 @@ func buildTable(d *report.Document, loc *time.Location, id string) (table, error
 		return outgoingTable(d), nil
 	case TableEstado:
 		return healthTable(d, loc), nil
+	case TableVoz:
+		return voiceTable(d), nil
 	}
 	return table{}, fmt.Errorf("%w: %q", ErrUnknownTable, id)
 }

@@ -18,9 +18,9 @@ const sheetCharts = "Gráficos"
 
 // XLSX writes the document as a workbook, one sheet per part in the order
 // of Tables ("Resumen", "Por recepcionista", "Muestra", "Evaluaciones",
-// "Tabulación", "Acciones", "Salientes", "Estado del equipo") and a last
-// "Gráficos" sheet with the three charts as native charts over their
-// data. Numbers are numbers with a number format, times real dates in the
+// "Tabulación", "Acciones", "Salientes", "Estado del equipo", "Voz y
+// calidad") and a last "Gráficos" sheet with the three charts as native
+// charts over their data. Numbers are numbers with a number format, times real dates in the
 // document's zone (a spreadsheet has no zones: the local clock is
 // written), a null the dash. The sheets are not protected: the jefe
 // annotates them.

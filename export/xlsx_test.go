@@ -92,7 +92,7 @@ func text(t *testing.T, f *excelize.File, sheet, cell string) string {
 func TestXLSXSheets(t *testing.T) {
 	f, raw := writeXLSX(t)
 	want := []string{"Resumen", "Por recepcionista", "Muestra", "Evaluaciones", "Tabulación", "Acciones",
-		"Salientes", "Estado del equipo", "Gráficos"}
+		"Salientes", "Estado del equipo", "Voz y calidad", "Gráficos"}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}

@@ -25,6 +25,10 @@ type Document struct {
 	Review      Review        `json:"review"`
 	Outgoing    *OutgoingPart `json:"outgoing"`
 	Health      *HealthPart   `json:"health"`
+	// Voice is what the recordings of the answered inbound calls show
+	// (issue 13: greeting latency, talk and silence, MOS), per
+	// receptionist.
+	Voice *VoicePart `json:"voice"`
 	// Actions are the corrective actions recorded on this month's report;
 	// FollowUps the actions of earlier months still open (or judged in
 	// this month), with their indicator before and after.
@@ -51,6 +55,18 @@ type OutgoingPart struct {
 	NotRecorded    int      `json:"not_recorded"`
 	NoAudioIDs     []string `json:"no_audio_ids"`
 	OneWayAudioIDs []string `json:"one_way_audio_ids"`
+	// QualityJudged counts the answered calls whose one-way audio was
+	// judged from the recorder's audio analysis (record key quality:
+	// G.711 packets, comfort noise and events not counted as audio)
+	// rather than from the raw packet counts.
+	QualityJudged int `json:"quality_judged"`
+	// LowMOS counts the answered calls with an E-model MOS estimate
+	// below LowMOSThreshold in either direction, LowMOSIDs their record
+	// ids (absent when none); MOSJudged the answered calls with an
+	// estimate in at least one direction.
+	MOSJudged int      `json:"mos_judged"`
+	LowMOS    int      `json:"low_mos"`
+	LowMOSIDs []string `json:"low_mos_ids,omitempty"`
 }
 
 // HealthPart is the tap's own health over the month, from the daily

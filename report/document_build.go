@@ -79,6 +79,9 @@ func BuildDocument(ctx context.Context, src DocumentSources, month string) (*Doc
 	if doc.Outgoing, err = Outgoing(ctx, src.Calls, month, opts); err != nil {
 		return nil, fmt.Errorf("document %s: %w", month, err)
 	}
+	if doc.Voice, err = Voice(ctx, src.Calls, month, opts); err != nil {
+		return nil, fmt.Errorf("document %s: %w", month, err)
+	}
 	if src.Health != nil {
 		if doc.Health, err = Health(ctx, src.Health, month, loc, now()); err != nil {
 			return nil, fmt.Errorf("document %s: %w", month, err)

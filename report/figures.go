@@ -48,6 +48,9 @@ type FiguresOptions struct {
 	// ShortAbandon is report.short_abandon (default 5 s): an abandoned
 	// call with ring_seconds ≤ ShortAbandon is a short abandon.
 	ShortAbandon time.Duration
+	// GreetingLimit is the greeting latency above which Voice counts a
+	// call as late to greet (default DefaultGreetingLimit).
+	GreetingLimit time.Duration
 	// Now stamps generated_at (default time.Now).
 	Now func() time.Time
 }
@@ -62,6 +65,9 @@ func (o FiguresOptions) withDefaults() (FiguresOptions, error) {
 	}
 	if o.ShortAbandon <= 0 {
 		o.ShortAbandon = DefaultShortAbandon
+	}
+	if o.GreetingLimit <= 0 {
+		o.GreetingLimit = DefaultGreetingLimit
 	}
 	if o.Now == nil {
 		o.Now = time.Now

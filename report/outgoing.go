@@ -21,7 +21,18 @@ type outLeg struct {
 	failure  string
 	audio    outAudio
 	recorded bool
+	// fromQuality: audio was judged from the quality analysis; mos is
+	// the lower of the directions' MOS estimates, 0 when none.
+	fromQuality bool
+	mos         float64
 }
+
+// LowMOSThreshold is the MOS below which an outgoing call counts in
+// OutgoingPart.LowMOS. It is the E-model's R = 70 (ITU-T G.107 Annex B:
+// MOS(70) = 3.597): G.109 Table 1 puts R < 70 below "medium" quality,
+// where "many users" are dissatisfied; a clean G.711 call estimates about
+// 4.4, so only loss or jitter bring a call under it.
+const LowMOSThreshold = 3.6
 
 // outAudio is what the recorder's per-direction packet counts say of an
 // answered leg.
@@ -52,10 +63,15 @@ const (
 //
 // Audio is judged on answered calls from the recording's per-direction
 // packet counts: none in either direction is NoAudio, none in exactly one
-// is OneWayAudio. A call without those counts (no recording, or one
-// rebuilt after a crash) is judged neither. NotRecorded counts the
-// answered calls without a WAV (figures' "recorded" is the rest),
-// whatever the reason (recording off, encrypted, codec, disk floor).
+// is OneWayAudio. When the record carries the recorder's quality analysis
+// (issue 13), its one_way_audio decides one-way against both ways
+// (QualityJudged counts those calls); without it the counts alone do. A
+// call with neither (no recording, or one rebuilt after a crash) is
+// judged neither. LowMOS counts the answered calls whose lower MOS
+// estimate of the two directions is under LowMOSThreshold. NotRecorded
+// counts the answered calls without a WAV (figures' "recorded" is the
+// rest), whatever the reason (recording off, encrypted, codec, disk
+// floor).
 func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOptions) (*OutgoingPart, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -116,9 +132,20 @@ func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOption
 			p.OneWayAudio++
 			p.OneWayAudioIDs = append(p.OneWayAudioIDs, l.id)
 		}
+		if l.fromQuality {
+			p.QualityJudged++
+		}
+		if l.mos > 0 {
+			p.MOSJudged++
+			if l.mos < LowMOSThreshold {
+				p.LowMOS++
+				p.LowMOSIDs = append(p.LowMOSIDs, l.id)
+			}
+		}
 	}
 	slices.Sort(p.NoAudioIDs)
 	slices.Sort(p.OneWayAudioIDs)
+	slices.Sort(p.LowMOSIDs)
 	return p, nil
 }
 
@@ -132,7 +159,33 @@ func newOutLeg(c sip.Call) outLeg {
 		l.recorded = r.File != ""
 		l.audio = audioOf(r)
 	}
+	if q := c.Quality; q != nil {
+		l.audio, l.fromQuality = audioOfQuality(l.audio, q)
+		for _, s := range []*sip.StreamQuality{q.Caller, q.Callee} {
+			if m, ok := mosOf(s); ok && (l.mos == 0 || m < l.mos) {
+				l.mos = m
+			}
+		}
+	}
 	return l
+}
+
+// audioOfQuality refines the packet counts' verdict with the recorder's
+// audio analysis. Quality.OneWayAudio counts only G.711 packets, so a
+// side that sent nothing but comfort noise or DTMF events is silent,
+// which the raw counts miss. A direction without any packet has no audio
+// whatever the analysis says, and the analysis has no "neither" verdict
+// (one_way_audio is false when both sides lack audio), so a leg the
+// counts find one-way or without packets keeps their verdict and is not
+// judged from quality.
+func audioOfQuality(counts outAudio, q *sip.Quality) (outAudio, bool) {
+	if counts == audioNone || counts == audioOneWay {
+		return counts, false
+	}
+	if q.OneWayAudio {
+		return audioOneWay, true
+	}
+	return audioBoth, true
 }
 
 // failureKey is the key of an unanswered leg in OutgoingPart.Failures.

@@ -45,8 +45,10 @@ type callFilter struct {
 	EndReason   string
 	WithinLimit *bool
 	Transferred *bool
-	Page        int
-	PerPage     int
+	// Greeting bounds the greeting latency (calls_greeting.go).
+	Greeting greetingRange
+	Page     int
+	PerPage  int
 	// ownOnly keeps only the calls of receptionist own (none when own is
 	// ""): the filter of a recepcionista account, set by restrict.
 	ownOnly bool
@@ -81,8 +83,9 @@ func callVisibleCtx(ctx context.Context, c *sip.Call) bool {
 }
 
 // parseCallFilter reads a filter from a query (from, to as YYYY-MM-DD in
-// loc; operator, direction, end_reason, within_limit, transferred, page,
-// per_page). Every bad value is an error wrapping ErrInvalid that names it.
+// loc; operator, direction, end_reason, within_limit, transferred,
+// greeting_min, greeting_max, page, per_page). Every bad value is an
+// error wrapping ErrInvalid that names it.
 func parseCallFilter(q url.Values, loc *time.Location) (callFilter, error) {
 	var f callFilter
 	var err error
@@ -111,6 +114,9 @@ func parseCallFilter(q url.Values, loc *time.Location) (callFilter, error) {
 		return callFilter{}, err
 	}
 	if f.Transferred, err = parseOptBool(q, "transferred"); err != nil {
+		return callFilter{}, err
+	}
+	if f.Greeting, err = parseGreetingRange(q); err != nil {
 		return callFilter{}, err
 	}
 	if f.Page, err = parseOptInt(q, "page", 1, math32); err != nil {
@@ -229,7 +235,7 @@ func (f callFilter) match(c *sip.Call) bool {
 	if f.Transferred != nil && transferred(c) != *f.Transferred {
 		return false
 	}
-	return true
+	return f.Greeting.match(c)
 }
 
 // transferred says a transfer (REFER, or a 3xx redirect) was requested on

@@ -116,6 +116,10 @@ func TestConsoleBrowser(t *testing.T) {
 	writeTestRecording(t, e, call.ID, tone(8000*4, 440, 12000), tone(8000*4, 1000, 3000))
 	c, _ := e.calls.Call(t.Context(), call.ID)
 	c.Recording.DurationSeconds = 4
+	// The caller speaks 0.5-1.5 s, the receptionist greets at 2 s.
+	c.Speech = &sip.Speech{GreetingLatencySeconds: new(2.0), AnalysedSeconds: 4, Segments: []sip.SpeechSegment{
+		{Side: "caller", StartSeconds: 0.5, EndSeconds: 1.5}, {Side: "callee", StartSeconds: 2, EndSeconds: 3},
+	}}
 	e.calls.add(c)
 
 	ctx := browser // its first tab
@@ -178,6 +182,23 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	if left := eval[string](t, ctx, `document.querySelector('#waveform-markers [data-marker="answer"]').style.left`); left != "0%" {
 		t.Fatalf("answer marker at %q", left)
+	}
+	if left := eval[string](t, ctx, `document.querySelector('#waveform-markers [data-marker="greeting"]').style.left`); left != "50%" {
+		t.Fatalf("greeting marker at %q", left)
+	}
+	// The segments lie over the canvas at their seconds, in their band,
+	// and let the clicks through to it.
+	seg := eval[string](t, ctx, `(function () {
+		document.getElementById("waveform").scrollIntoView({ block: "center" });
+		var c = document.getElementById("waveform").getBoundingClientRect();
+		return Array.prototype.map.call(document.querySelectorAll("svg#speech-segments rect"), function (el) {
+			var r = el.getBoundingClientRect();
+			var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			return [((r.left - c.left) / c.width).toFixed(3), (r.width / c.width).toFixed(3), ((r.top - c.top) / c.height).toFixed(2), (r.height / c.height).toFixed(2), hit && hit.id].join(" ");
+		}).join("|");
+	})()`)
+	if seg != "0.125 0.250 0.00 0.50 waveform|0.500 0.250 0.50 0.50 waveform" {
+		t.Fatalf("segments on the waveform: %s", seg)
 	}
 	pos := eval[float64](t, ctx, `new Promise(function (ok) {
 		var a = document.getElementById("player");

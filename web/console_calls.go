@@ -20,13 +20,16 @@ type option struct {
 }
 
 // callsForm is the filter form as the user filled it.
-type callsForm struct{ From, To string }
+type callsForm struct{ From, To, GreetingMin, GreetingMax string }
 
 // callRow is one line of the calls table.
 type callRow struct {
 	ID, At, From, To, Operator, Direction, Rings, Wait, Result, Transfer string
 	Over, Answered                                                       bool
 	LimitText                                                            string
+	// Greeting is the greeting latency in seconds ("Saludo (s)"), a dash
+	// when the record has none.
+	Greeting string
 }
 
 // callsBody is the Llamadas page's data.
@@ -46,7 +49,7 @@ type callsBody struct {
 // filterKeys are the query keys of a calls filter, the API's names, so the
 // page's query and its CSV export link are the same filter.
 func filterKeys() []string {
-	return []string{"from", "to", "operator", "direction", "end_reason", "within_limit", "transferred"}
+	return []string{"from", "to", "operator", "direction", "end_reason", "within_limit", "transferred", "greeting_min", "greeting_max"}
 }
 
 // calls is GET /llamadas: the filter form, one page of records in INVITE
@@ -71,8 +74,9 @@ func (c *console) calls(w http.ResponseWriter, r *http.Request, p Principal) {
 	body := callsBody{Form: callsForm{From: filters.Get("from"), To: filters.Get("to")}}
 	if body.Form.From == "" && body.Form.To == "" {
 		today := c.s.now().In(c.s.cfg.Location).Format(layoutDay)
-		body.Form = callsForm{From: today, To: today}
+		body.Form.From, body.Form.To = today, today
 	}
+	body.Form.GreetingMin, body.Form.GreetingMax = filters.Get("greeting_min"), filters.Get("greeting_max")
 	body.fillOptions(filters, c.s.cfg.Operators)
 	body.ExportURL = "/api/v1/calls?" + withFormat(filters, "csv")
 
@@ -129,6 +133,11 @@ func (c *console) callRow(call *sip.Call) callRow {
 		Over:      ringsOver(call, c.s.cfg.Ring),
 		Answered:  call.AnsweredAt != nil,
 		LimitText: noValue,
+		Greeting:  noValue,
+	}
+	if l := greetingLatency(call); l != nil {
+		// Two decimals: the detector's 10 ms frames.
+		row.Greeting = formatDecimal(*l, 2)
 	}
 	if call.FromName != "" {
 		row.From += " (" + call.FromName + ")"

@@ -19,6 +19,8 @@ type detailBody struct {
 	Ladder    ladder
 	Linked    []linkedRow
 	Rec       recordingView
+	// Figures are the record's speech and quality (nil without them).
+	Figures *speechFigures
 }
 
 // linkedRow is a leg linked by a transfer or Replaces.
@@ -38,6 +40,8 @@ type recordingView struct {
 	DurationText             string
 	CallerStats, CalleeStats string
 	Markers                  []waveMarker
+	// Speech is the speech segments over the waveform, nil without.
+	Speech *speechOverlay
 }
 
 // waveMarker is a mark on the waveform. Offset is seconds after the
@@ -71,6 +75,7 @@ func (c *console) detailBody(d CallDetail) detailBody {
 		Over:      ringsOver(&call, ring),
 		Timeline:  buildTimeline(call, ring),
 		Rec:       c.recordingView(&call),
+		Figures:   newSpeechFigures(&call),
 	}
 	if call.Rings == 1 && ring.MaxRings == 1 {
 		b.RingsText = "1 de 1 timbre"
@@ -119,6 +124,7 @@ func (c *console) recordingView(call *sip.Call) recordingView {
 		DurationText: formatSeconds(rec.DurationSeconds),
 		CallerStats:  streamStats(rec.Caller),
 		CalleeStats:  streamStats(rec.Callee),
+		Speech:       newSpeechOverlay(call.Speech, rec.DurationSeconds),
 	}
 	if rec.NotRecordable != "" {
 		v.Partial, v.Reason = true, notRecordableLabel(rec.NotRecordable)
@@ -128,6 +134,9 @@ func (c *console) recordingView(call *sip.Call) recordingView {
 	if call.AnsweredAt != nil {
 		ans := *call.AnsweredAt
 		v.Markers = append(v.Markers, waveMarker{Kind: "answer", Label: "Contestación", Short: "Contestación", Offset: "0.000"})
+		if m, ok := greetingMarker(call.Speech); ok {
+			v.Markers = append(v.Markers, m)
+		}
 		if t := call.Transfer; t != nil && !t.RequestedAt.Before(ans) {
 			v.Markers = append(v.Markers, waveMarker{
 				Kind: "transfer", Label: "Traslado solicitado (" + formatOffset(t.RequestedAt.Sub(ans), 1) + " desde la contestación)",

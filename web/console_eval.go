@@ -88,6 +88,9 @@ type evalPointView struct {
 	Verdict         report.Verdict
 	Observation, At string
 	Measured        string
+	// Figures are what the recording shows for the point (Saludo, Tono;
+	// console_speech.go), information beside the evaluator's verdict.
+	Figures string
 }
 
 // answerRow is one answer shown read-only.
@@ -97,6 +100,8 @@ type answerRow struct {
 	Verdict         report.Verdict
 	Observation, At string
 	AtJS            string
+	// Figures are the recording's figures for the point (information).
+	Figures string
 }
 
 // evalRoutes parses the page and registers it and its forms; nothing
@@ -293,10 +298,17 @@ func (c *console) evalCall(r *http.Request, p Principal, b *evalBody, id string,
 	}
 
 	measured := measuredText(facts)
+	var figures map[string]string
+	if b.Call != nil {
+		figures = pointFigures(&b.Call.Call)
+	}
 	var current []report.Answer
 	if ev != nil {
 		current = ev.Answers
 		b.Answers = answerRows(form, current)
+		for i := range b.Answers {
+			b.Answers[i].Figures = figures[b.Answers[i].ID]
+		}
 		if !ev.UpdatedAt.IsZero() {
 			b.SavedAt = c.f.dateTime(ev.UpdatedAt)
 		}
@@ -307,9 +319,9 @@ func (c *console) evalCall(r *http.Request, p Principal, b *evalBody, id string,
 		}
 		return nil
 	}
-	b.Draft = pointSet("", form, current, measured, values("draft"))
-	b.Revise = pointSet("rev-", form, current, measured, values("revise"))
-	b.Resolve = pointSet("res-", form, current, measured, values("resolve"))
+	b.Draft = pointSet("", form, current, measured, figures, values("draft"))
+	b.Revise = pointSet("rev-", form, current, measured, figures, values("revise"))
+	b.Resolve = pointSet("res-", form, current, measured, figures, values("resolve"))
 	b.ReviseOpen = posted != nil && posted.set == "revise"
 	b.DraftURL = "/api/v1/months/" + url.PathEscape(b.Month) + "/evaluations/" + url.PathEscape(id) + "/draft"
 
@@ -383,14 +395,15 @@ func transferText(t *report.TransferFacts) string {
 }
 
 // pointSet lays out form's points with the answers, or with the values of
-// a form posted back.
-func pointSet(prefix string, form report.Form, answers []report.Answer, measured string, posted url.Values) evalPointSet {
+// a form posted back, and the recording's figures by point id.
+func pointSet(prefix string, form report.Form, answers []report.Answer, measured string, figures map[string]string, posted url.Values) evalPointSet {
 	set := evalPointSet{Prefix: prefix}
 	for i, pt := range form.Points {
 		a := answerOf(answers, pt.ID)
 		v := evalPointView{
 			N: i + 1, ID: pt.ID, Label: pt.Label, Text: pt.Text, Auto: pt.Auto,
 			Verdict: a.Verdict, Observation: a.Observation, At: atText(a.AtSeconds),
+			Figures: figures[pt.ID],
 		}
 		if pt.Auto {
 			v.Measured = measured

@@ -130,6 +130,7 @@ func TestLabScenarios(t *testing.T) {
 	l := newLab(t.Context(), t)
 	audio := t.TempDir()
 	makeAudio(t.Context(), t, audio, 30*time.Second)
+	makeGreetingAudio(t.Context(), t, audio)
 
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -205,6 +206,7 @@ func runScenario(ctx context.Context, t *testing.T, root, bin string, l *lab, au
 	checkMetrics(t, res)
 	for id, rec := range res.records {
 		t.Logf("record %s: %s", id, show(map[string]any(rec), true))
+		checkSpeech(t, res, rec)
 		if sc.recording != nil {
 			sc.recording(t, rec, pcapPath)
 		} else {

@@ -35,6 +35,7 @@ func scenarios() []scenario {
 				checkMedia(t, r)
 			},
 		},
+		greetingScenario(),
 		{
 			// Past the limit: 5 s of ringing against 2 × 2 s.
 			name:   "answered_late",

@@ -2,8 +2,10 @@
 // message listed under the diagram, and the recording's waveform is drawn
 // on the canvas from /api/v1/calls/{id}/peaks (top band: caller, left
 // channel; bottom band: receptionist, right channel), with the answer and
-// transfer markers placed, a cursor following playback and a click seeking
-// the player. The canvas gets data-drawn="true" once drawn, or data-error.
+// transfer markers placed, the speech segments (server-drawn SVG, in
+// seconds) stretched to the player's length, a cursor following playback
+// and a click seeking the player. The canvas gets data-drawn="true" once
+// drawn, or data-error.
 "use strict";
 
 (function () {
@@ -43,6 +45,7 @@
     }
     var cursor = document.getElementById("waveform-cursor");
     var markers = document.querySelectorAll("#waveform-markers [data-marker]");
+    var speech = document.getElementById("speech-segments");
     var peaks = null;
     var duration = parseFloat(canvas.getAttribute("data-duration")) || 0;
 
@@ -88,6 +91,11 @@
     // recording starts) and the cursor, as percentages of the width.
     function place() {
       var d = length();
+      // The speech segments are in seconds: the SVG spans the player's
+      // length, as the markers do.
+      if (speech && d > 0) {
+        speech.setAttribute("viewBox", "0 0 " + d + " 2");
+      }
       Array.prototype.forEach.call(markers, function (m) {
         var t = parseFloat(m.getAttribute("data-offset"));
         m.hidden = !(d > 0) || !(t >= 0) || t > d;
