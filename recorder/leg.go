@@ -53,6 +53,10 @@ type leg struct {
 	frames  int64     // frames in the finished file
 	late    uint64    // samples dropped as late by the mixer
 	speech  *sip.Speech
+	// hold and gaps measure the time on hold from the SDP and from the
+	// audio (hold.go).
+	hold holdSignal
+	gaps audioGaps
 }
 
 // flow is one RTP 5-tuple of a leg and the stream rebuilding it.

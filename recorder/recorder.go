@@ -280,7 +280,7 @@ func (r *Recorder) Media(callID string, at time.Time, fromCaller, early bool, bo
 	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
 	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
 	_ = early // early SDP keys the flow; its RTP is counted, not recorded.
-	_ = at
+	l.hold.media(fromCaller, s.audio, at, l.answered, l.answerAt)
 	if l.answered && !l.started {
 		r.start(l)
 	}
@@ -316,6 +316,7 @@ func (r *Recorder) Answered(callID, recordID string, at time.Time) {
 		return
 	}
 	l.answered, l.answerAt, l.recordID = true, at, recordID
+	l.gaps.start(at)
 	if l.caller.sess != nil || l.callee.sess != nil {
 		r.start(l)
 	}
@@ -430,6 +431,12 @@ func (r *Recorder) Packet(d *capture.Datagram) bool {
 	if err := r.pkt.Unmarshal(p); err != nil {
 		r.stats.BadRTP++
 		return true
+	}
+	if k := l.tables[e.channel][r.pkt.PayloadType&0x7f]; (k == kindPCMU || k == kindPCMA) && len(r.pkt.Payload) > 0 {
+		// On the wire, in capture order: the audio hold figure
+		// (hold.go) wants when each direction sent audio, not when
+		// the reorder window let it out.
+		l.gaps.packet(e.channel, d.Time, len(r.pkt.Payload))
 	}
 	fl := r.flow(l, d, e.channel)
 	if fl == nil {
@@ -577,6 +584,7 @@ func (r *Recorder) remember(callID string, res *Result) {
 // finish closes a leg; with all it keeps every buffered frame (shutdown),
 // else the file spans the answer to at.
 func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
+	end := at // the leg's end, for hold; at may become the audio's end
 	for _, k := range append([]netip.AddrPort{l.caller.key, l.callee.key}, l.learned...) {
 		if e, ok := r.expect[k]; ok && e.leg == l {
 			delete(r.expect, k)
@@ -631,7 +639,7 @@ func (r *Recorder) finish(l *leg, at time.Time, all bool) *Result {
 	res.Recording.Pcap = res.Pcap
 	res.Recording.Caller = res.Caller.record()
 	res.Recording.Callee = res.Callee.record()
-	res.Speech, res.Quality = roundSpeech(l.speech), roundQuality(l.quality())
+	res.Speech, res.Quality = roundSpeech(l.speech), roundQuality(l.withHold(l.quality(), end, res.Recording.File != ""))
 	if l.relPath != "" {
 		// Committed (and failed) before the end: the disk floor closed
 		// the file earlier.

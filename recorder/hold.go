@@ -1,0 +1,229 @@
+package recorder
+
+import (
+	"time"
+
+	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/sip/sdp"
+)
+
+// minAudioGap is the shortest time without audio packets that the audio
+// hold figure counts. A G.711 sender puts a packet on the wire every 10 to
+// 60 ms while the line is open: a burst of loss, a jitter spike or a media
+// path re-anchored by a re-INVITE leaves gaps of at most a few hundred ms,
+// while a hold ("one moment, please") lasts seconds. 2 s lies between; a
+// shorter gap is network, not a person holding. A listener whose phone
+// suppresses silence (RFC 3551 §4.1, comfort noise only, RFC 3389) looks
+// the same as a held one: that is why the signalled figure comes first.
+const minAudioGap = 2 * time.Second
+
+// withHold adds the leg's time on hold up to its end to q, the RTP quality
+// (quality.go). A recorded leg without RTP that the SDP put on hold gets a
+// quality object for the hold alone; a leg without a recording gets none
+// (the record omits speech and quality then).
+func (l *leg) withHold(q *sip.Quality, end time.Time, recorded bool) *sip.Quality {
+	hold := l.hold.seconds(l.answerAt, end)
+	if q == nil {
+		if hold == 0 || !recorded {
+			return nil
+		}
+		q = &sip.Quality{}
+	}
+	q.HoldSeconds, q.HoldAudioSeconds = hold, l.gaps.seconds(end)
+	return q
+}
+
+// holdSignal follows what the SDP of each side of a leg says about hold
+// (RFC 3264 §8.4, RFC 6337 §5): a side whose latest description is
+// sendonly, inactive (media or session level) or has the RFC 2543
+// c=0.0.0.0 puts the other side on hold; sendrecv (or no attribute) and
+// recvonly (the answer to a hold) do not. The leg is on hold while either
+// side holds; only the answered part counts.
+type holdSignal struct {
+	caller, callee bool
+	on             bool
+	since          time.Time
+	total          time.Duration
+}
+
+// media takes the audio m= line of a new SDP of one side (nil: none).
+// answered and answerAt say whether, and since when, the leg is answered:
+// SDP comes in capture order, so hold before the answer is not counted.
+func (h *holdSignal) media(fromCaller bool, m *sdp.Media, at time.Time, answered bool, answerAt time.Time) {
+	held := m != nil && m.OnHold()
+	if fromCaller {
+		h.caller = held
+	} else {
+		h.callee = held
+	}
+	on := h.caller || h.callee
+	if on == h.on {
+		return
+	}
+	h.on = on
+	if on {
+		h.since = at
+		return
+	}
+	if answered {
+		h.total += span(h.since, at, answerAt)
+	}
+}
+
+// seconds is the time on hold of a leg answered at answerAt and ended at
+// end: a hold still in effect closes at the end.
+func (h *holdSignal) seconds(answerAt, end time.Time) float64 {
+	t := h.total
+	if h.on {
+		t += span(h.since, end, answerAt)
+	}
+	return t.Seconds()
+}
+
+// span is the length of [from, to] after floor, 0 when empty.
+func span(from, to, floor time.Time) time.Duration {
+	if from.Before(floor) {
+		from = floor
+	}
+	if !to.After(from) {
+		return 0
+	}
+	return to.Sub(from)
+}
+
+// interval is a closed span of capture time.
+type interval struct{ from, to time.Time }
+
+// audioGaps measures hold from the audio alone: the time one direction
+// carried no audio packets (comfort noise and events are not audio) for
+// at least minAudioGap while the other did, from the answer on. A packet
+// captured at t with n samples covers [t, t+n/8000]: paced packets leave
+// no gap, a missing one leaves exactly its length. The sweep follows the
+// capture clock: done is the time up to which both directions' state is
+// known and counted. A direction is known up to the end of its last audio
+// packet, or up to now once it has been silent for minAudioGap, so the
+// sweep trails the clock by less than minAudioGap and each direction keeps
+// at most a couple of gaps: memory per leg is fixed.
+type audioGaps struct {
+	started bool
+	done    time.Time
+	end     [2]time.Time  // end of each direction's last audio packet
+	gaps    [2][]interval // closed gaps ending after done
+	total   time.Duration
+	// buf holds a direction's gaps with its open one while advance
+	// counts them, so a packet allocates nothing.
+	buf [2][4]interval
+}
+
+// start begins the sweep at the answer: a direction that has not sent
+// audio yet is silent since then.
+func (g *audioGaps) start(answerAt time.Time) {
+	g.started, g.done = true, answerAt
+	g.end = [2]time.Time{answerAt, answerAt}
+}
+
+// packet takes an audio packet of channel c captured at at carrying
+// samples samples.
+func (g *audioGaps) packet(c int, at time.Time, samples int) {
+	to := at.Add(time.Duration(samples) * time.Second / sampleRate)
+	if !g.started || !to.After(g.end[c]) {
+		return // reordered or duplicated: its span is known
+	}
+	if at.Sub(g.end[c]) >= minAudioGap {
+		g.gaps[c] = append(g.gaps[c], interval{g.end[c], at})
+	}
+	g.end[c] = to
+	g.advance(at)
+}
+
+// advance counts what is known at capture time now.
+func (g *audioGaps) advance(now time.Time) {
+	var known [2]time.Time
+	var silent [2][]interval
+	for c := range 2 {
+		known[c] = g.end[c]
+		silent[c] = append(g.buf[c][:0], g.gaps[c]...)
+		if now.Sub(g.end[c]) >= minAudioGap {
+			known[c] = now
+			silent[c] = append(silent[c], interval{g.end[c], now})
+		}
+	}
+	to := known[0]
+	if known[1].Before(to) {
+		to = known[1]
+	}
+	if !to.After(g.done) {
+		return
+	}
+	a, b := clip(silent[0], g.done, to), clip(silent[1], g.done, to)
+	// One direction silent, the other not: |A| + |B| - 2|A ∩ B|.
+	g.total += a + b - 2*overlap(silent[0], silent[1], g.done, to)
+	g.done = to
+	for c := range 2 {
+		keep := g.gaps[c][:0]
+		for _, iv := range g.gaps[c] {
+			if iv.to.After(to) {
+				keep = append(keep, iv)
+			}
+		}
+		g.gaps[c] = keep
+	}
+}
+
+// seconds closes the sweep at the leg's end: a direction silent up to the
+// end for minAudioGap or more counts up to it, a shorter silence there is
+// not a gap.
+func (g *audioGaps) seconds(end time.Time) float64 {
+	if !g.started {
+		return 0
+	}
+	for c := range 2 {
+		if end.Sub(g.end[c]) < minAudioGap && end.After(g.end[c]) {
+			g.end[c] = end
+		}
+	}
+	g.advance(end)
+	return g.total.Seconds()
+}
+
+// clip is the length of the intervals within [from, to].
+func clip(ivs []interval, from, to time.Time) time.Duration {
+	var d time.Duration
+	for _, iv := range ivs {
+		d += within(iv, from, to)
+	}
+	return d
+}
+
+// overlap is the length of the intersection of two sets of disjoint
+// intervals within [from, to].
+func overlap(a, b []interval, from, to time.Time) time.Duration {
+	var d time.Duration
+	for _, x := range a {
+		for _, y := range b {
+			lo, hi := x.from, x.to
+			if y.from.After(lo) {
+				lo = y.from
+			}
+			if y.to.Before(hi) {
+				hi = y.to
+			}
+			d += within(interval{lo, hi}, from, to)
+		}
+	}
+	return d
+}
+
+// within is the length of iv within [from, to].
+func within(iv interval, from, to time.Time) time.Duration {
+	if iv.from.After(from) {
+		from = iv.from
+	}
+	if iv.to.Before(to) {
+		to = iv.to
+	}
+	if !to.After(from) {
+		return 0
+	}
+	return to.Sub(from)
+}

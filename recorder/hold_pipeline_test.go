@@ -1,0 +1,88 @@
+package recorder_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/switchtap/switchtap/capture"
+	"github.com/switchtap/switchtap/internal/pcapgen"
+	"github.com/switchtap/switchtap/recorder"
+	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/tap"
+)
+
+// TestHoldThroughPipeline replays the synthetic attended transfer (the
+// receptionist holds leg A with a re-INVITE sendonly, consults, then
+// transfers; leg A ends without being resumed) through the tap pipeline:
+// leg A's record says it was on hold from the re-INVITE's capture time,
+// found here in the raw SIP, to its end; the other legs were never held.
+// The scenario sends no RTP: the hold figure is the SDP's alone.
+func TestHoldThroughPipeline(t *testing.T) {
+	sc, err := pcapgen.Lookup("attended-transfer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hold.pcap")
+	if _, err := sc.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	holdAt := map[string]time.Time{} // Call-ID → capture time of its sendonly re-INVITE
+	onSIP := func(raw []byte, m *sip.Message, d *capture.Datagram) {
+		if m.IsRequest && m.Method == "INVITE" && m.ToTag != "" && bytes.Contains(raw, []byte("a=sendonly")) {
+			if _, ok := holdAt[m.CallID]; !ok {
+				holdAt[m.CallID] = d.Time
+			}
+		}
+	}
+	var col tap.Collector
+	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
+	if err := tap.Replay(context.Background(), src, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(holdAt) != 1 {
+		t.Fatalf("hold re-INVITEs %v, want one", holdAt)
+	}
+	held := 0
+	for _, c := range col.Calls() {
+		at, ok := holdAt[c.CallID]
+		if !ok {
+			if c.Quality != nil && c.Quality.HoldSeconds != 0 {
+				t.Errorf("%s: never held, hold %v s", c.CallID, c.Quality.HoldSeconds)
+			}
+			continue
+		}
+		held++
+		if c.Recording == nil || c.Recording.File == "" || c.EndedAt == nil || c.Quality == nil {
+			t.Fatalf("%s: held leg: recording %+v, ended %v, quality %+v", c.CallID, c.Recording, c.EndedAt, c.Quality)
+		}
+		want := c.EndedAt.Sub(at).Seconds()
+		if got := c.Quality.HoldSeconds; got < want-0.0005 || got > want+0.0005 {
+			t.Errorf("%s: hold %v s, want %.6f (re-INVITE at %v, end %v)", c.CallID, got, want, at, *c.EndedAt)
+		}
+		if c.Quality.Caller != nil || c.Quality.Callee != nil || c.Quality.HoldAudioSeconds != 0 {
+			t.Errorf("%s: no RTP in this scenario, quality %+v", c.CallID, *c.Quality)
+		}
+		t.Logf("%s: on hold %.3f s of the %.3f s answered", c.CallID, c.Quality.HoldSeconds, c.EndedAt.Sub(*c.AnsweredAt).Seconds())
+	}
+	if held != 1 {
+		t.Errorf("%d held legs in the records, want 1", held)
+	}
+}
