@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchtap/switchtap/device"
 	"github.com/switchtap/switchtap/sip"
+	"github.com/switchtap/switchtap/speech"
 	"github.com/switchtap/switchtap/uplink"
 )
 
@@ -76,7 +77,27 @@ type Recording struct {
 	MinFree ByteSize `yaml:"min_free"`
 	// SweepEvery is how often retention runs.
 	SweepEvery time.Duration `yaml:"sweep_every"`
+	// Speech tunes the voice-activity detector behind each record's speech
+	// figures (package speech documents each threshold).
+	Speech Speech `yaml:"speech"`
 }
+
+// Speech is the voice-activity detector's thresholds (speech.Config).
+type Speech struct {
+	AboveFloorDB         float64       `yaml:"above_floor_db"`
+	MinLevelDBov         float64       `yaml:"min_level_dbov"`
+	FloorRiseDBPerSecond float64       `yaml:"floor_rise_db_per_second"`
+	NoiseZCR             float64       `yaml:"noise_zcr"`
+	NoisyExtraDB         float64       `yaml:"noisy_extra_db"`
+	NoisyRiseDBPerSecond float64       `yaml:"noisy_rise_db_per_second"`
+	MinSpeech            time.Duration `yaml:"min_speech"`
+	Hangover             time.Duration `yaml:"hangover"`
+}
+
+func speechDefaults() Speech { return Speech(speech.DefaultConfig()) }
+
+// Detector returns the thresholds as package speech takes them.
+func (s Speech) Detector() speech.Config { return speech.Config(s) }
 
 // RecordingDir returns the recordings directory.
 func (c Config) RecordingDir() string {
@@ -185,6 +206,7 @@ func Default() Config {
 			MaxAge:     90 * 24 * time.Hour,
 			MinFree:    1 << 30,
 			SweepEvery: 10 * time.Minute,
+			Speech:     speechDefaults(),
 		},
 		Device: device.DefaultConfig(),
 		Calls: Calls{

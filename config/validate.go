@@ -199,6 +199,9 @@ func (c Config) validateRecording() error {
 	case c.Recording.SweepEvery <= 0:
 		return fmt.Errorf("%w: recording.sweep_every %s: want a duration greater than 0", ErrInvalid, c.Recording.SweepEvery)
 	}
+	if err := c.Recording.Speech.Detector().Validate(); err != nil {
+		return fmt.Errorf("%w: recording.speech: %w", ErrInvalid, err)
+	}
 	return nil
 }
 

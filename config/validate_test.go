@@ -2,11 +2,14 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchtap/switchtap/device"
+	"github.com/switchtap/switchtap/speech"
 )
 
 // TestValidate has one case or more per key of issue 9 §6: values that
@@ -100,6 +103,12 @@ func TestValidate(t *testing.T) {
 		{"max_age negative", "recording: {max_age: -1h}\n", "recording.max_age"},
 		{"sweep_every negative", "recording: {sweep_every: -10m}\n", "recording.sweep_every"},
 		{"max_age 0 is unlimited", "recording: {max_age: 0s, sweep_every: 1s}\n", ""},
+		// recording.speech (checked by package speech).
+		{"speech hangover over 1 s", "recording: {speech: {hangover: 2s}}\n", "recording.speech"},
+		{"speech min_speech negative", "recording: {speech: {min_speech: -10ms}}\n", "recording.speech"},
+		{"speech noise_zcr over 1", "recording: {speech: {noise_zcr: 1.5}}\n", "recording.speech"},
+		{"speech above_floor_db negative", "recording: {speech: {above_floor_db: -3}}\n", "recording.speech"},
+		{"speech tuned", "recording: {speech: {above_floor_db: 8, hangover: 400ms}}\n", ""},
 		// The console's certificate and key go together: one alone would
 		// serve plain HTTP while the file says HTTPS.
 		{"tls_cert alone", "web: {tls_cert: /etc/switchtap/tls.pem}\n", "tls_cert and tls_key"},
@@ -301,5 +310,23 @@ func TestAbsentKeysKeepDefaults(t *testing.T) {
 				t.Errorf("time_zone %q data_dir %q, want the defaults %q %q", c.TimeZone, c.DataDir, def.TimeZone, def.DataDir)
 			}
 		})
+	}
+}
+
+// TestSpeechKeysKeepDefaults: a speech key given alone changes that
+// threshold only; the others keep package speech's defaults.
+func TestSpeechKeysKeepDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchtap.yaml")
+	if err := os.WriteFile(path, []byte("recording: {speech: {hangover: 400ms, noise_zcr: 0.35}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := speech.DefaultConfig()
+	want.Hangover, want.NoiseZCR = 400*time.Millisecond, 0.35
+	if got := c.Recording.Speech.Detector(); got != want {
+		t.Fatalf("speech %+v, want %+v", got, want)
 	}
 }

@@ -576,6 +576,7 @@ func openRecorder(cfg config.Config, syncOnClose, waitForDisk bool, log *slog.Lo
 		MaxAge:        cfg.Recording.MaxAge,
 		SyncOnClose:   syncOnClose,
 		WaitForDisk:   waitForDisk,
+		Speech:        cfg.Recording.Speech.Detector(),
 	}, log)
 }
 

@@ -30,7 +30,7 @@ const (
 // -3 dBov and the loudest G.711 idle pattern (±8) about -72 dBov.
 type Config struct {
 	// AboveFloorDB is how far above the noise floor a frame's energy must
-	// be to be speech. Default 10 dB: noise frames of 80 samples scatter
+	// be to be speech. Default 6 dB: noise frames of 80 samples scatter
 	// ±1 dB around their mean, speech stands 15-40 dB above it.
 	AboveFloorDB float64
 	// MinLevelDBov is the energy under which a frame is silence whatever
