@@ -112,7 +112,7 @@ func goldenCapture(t *testing.T) []goldenEvent {
 				src, dst = ce, ca
 			}
 			ssrc := uint32(0x100 + 2*li + dir)
-			seq, ts := uint16(65000+li*97+dir*13), uint32(4_000_000_000+li*1000+dir*77)
+			seq, ts := uint16(65000+li*97+dir*13), uint32(4_000_000_000)+uint32(li*1000+dir*77)
 			n := gl.ptime[dir]
 			for k := range gl.packets[dir] {
 				if dir == 0 && gl.dtxLen > 0 && k >= gl.dtxAt && k < gl.dtxAt+gl.dtxLen {
