@@ -26,7 +26,7 @@ func TestFromTimex(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var tx unix.Timex
 			tx.Status = tc.status
-			tx.Maxerror = int64(tc.maxerr)
+			tx.Maxerror = asField(tx.Maxerror, tc.maxerr)
 			tx.Esterror = 7
 			st := fromTimex(&tx)
 			if st.Synchronised != tc.want || st.Unsync != tc.wantUnsy {
@@ -54,3 +54,7 @@ func TestReadKernel(t *testing.T) {
 	}
 	t.Logf("this machine: %s", st)
 }
+
+// asField converts v to the type of a Timex field, which is int64 on 64-bit
+// Linux and int32 on 32-bit (armhf).
+func asField[T int32 | int64](_ T, v int) T { return T(v) }
