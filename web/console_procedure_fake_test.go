@@ -76,11 +76,13 @@ func (s *cpSampler) Replace(context.Context, report.ReplaceRequest) (report.Samp
 }
 
 // cpDocs decorates fakeDocs: tab, when set, is the document's tabulation
-// (its counts kept from the fake), figures the document's figures.
+// (its counts kept from the fake), figures the document's figures, voice
+// its voice part.
 type cpDocs struct {
 	inner   *fakeDocs
 	tab     *report.Tabulation
 	figures *report.MonthFigures
+	voice   *report.VoicePart
 }
 
 func (d *cpDocs) Document(ctx context.Context, month string) (*report.Document, error) {
@@ -98,6 +100,9 @@ func (d *cpDocs) Document(ctx context.Context, month string) (*report.Document, 
 	}
 	if d.figures != nil {
 		doc.Figures = d.figures
+	}
+	if d.voice != nil {
+		doc.Voice = d.voice
 	}
 	return doc, nil
 }
