@@ -17,6 +17,8 @@ type Procedure struct {
 	Ring sip.RingPolicy
 	// ShortAbandon is report.short_abandon.
 	ShortAbandon time.Duration
+	// GreetingLimit is report.greeting_limit.
+	GreetingLimit time.Duration
 	// KeepMonths is report.keep_months.
 	KeepMonths int
 	// Sample is the sample's design (sample:); its KeepMonths, when zero,
@@ -103,11 +105,11 @@ func (s *Server) Procedure(ctx context.Context, office string, p Procedure) (*Of
 	if err != nil {
 		return nil, fmt.Errorf("office %q: sample: %w", office, err)
 	}
-	fopts := report.FiguresOptions{Location: loc, Receptionists: ops, ShortAbandon: p.ShortAbandon}
+	fopts := report.FiguresOptions{Location: loc, Receptionists: ops, ShortAbandon: p.ShortAbandon, GreetingLimit: p.GreetingLimit}
 	op := &OfficeProcedure{
 		Office: office, Calls: calls, Operators: ops, Location: loc, Ring: p.Ring, Sampler: smp,
 		Figures: report.NewFiguresService(calls.AsRecorded(), report.FiguresOptions{
-			Location: loc, Receptionists: ops, ShortAbandon: p.ShortAbandon, Now: now,
+			Location: loc, Receptionists: ops, ShortAbandon: p.ShortAbandon, GreetingLimit: p.GreetingLimit, Now: now,
 		}),
 	}
 	label := office

@@ -10,6 +10,10 @@ type Report struct {
 	// ShortAbandon is the ring time up to which an abandoned call is a
 	// short abandon, left out of the service level's denominator.
 	ShortAbandon time.Duration `yaml:"short_abandon"`
+	// GreetingLimit is the greeting latency (answer to the receptionist's
+	// first word, the record's speech) above which the month's voice part
+	// counts a call as late to greet.
+	GreetingLimit time.Duration `yaml:"greeting_limit"`
 	// KeepMonths is how long after a month's report is approved its
 	// sampled recordings stay protected from retention.
 	KeepMonths int `yaml:"keep_months"`
@@ -34,7 +38,9 @@ type Sample struct {
 	Reserves int `yaml:"reserves"`
 }
 
-func defaultReport() Report { return Report{ShortAbandon: 5 * time.Second, KeepMonths: 12} }
+func defaultReport() Report {
+	return Report{ShortAbandon: 5 * time.Second, GreetingLimit: 3 * time.Second, KeepMonths: 12}
+}
 
 func defaultSample() Sample {
 	return Sample{Confidence: 0.95, Margin: 0.10, P: 0.5, Floor: 5, Reserves: 10}
@@ -43,6 +49,9 @@ func defaultSample() Sample {
 func (r Report) validate() error {
 	if r.ShortAbandon < 0 || r.ShortAbandon > time.Minute {
 		return fmt.Errorf("%w: report.short_abandon %v: want 0 to 1m", ErrInvalid, r.ShortAbandon)
+	}
+	if r.GreetingLimit <= 0 || r.GreetingLimit > time.Minute {
+		return fmt.Errorf("%w: report.greeting_limit %v: want more than 0, at most 1m", ErrInvalid, r.GreetingLimit)
 	}
 	if r.KeepMonths < 1 || r.KeepMonths > 120 {
 		return fmt.Errorf("%w: report.keep_months %d: want 1 to 120", ErrInvalid, r.KeepMonths)

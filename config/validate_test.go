@@ -103,6 +103,10 @@ func TestValidate(t *testing.T) {
 		{"max_age negative", "recording: {max_age: -1h}\n", "recording.max_age"},
 		{"sweep_every negative", "recording: {sweep_every: -10m}\n", "recording.sweep_every"},
 		{"max_age 0 is unlimited", "recording: {max_age: 0s, sweep_every: 1s}\n", ""},
+		// report.greeting_limit: the voice part's late greeting.
+		{"greeting_limit 0", "report: {greeting_limit: 0s}\n", "report.greeting_limit"},
+		{"greeting_limit 2m", "report: {greeting_limit: 2m}\n", "report.greeting_limit"},
+		{"greeting_limit 4s", "report: {greeting_limit: 4s}\n", ""},
 		// recording.speech (checked by package speech).
 		{"speech hangover over 1 s", "recording: {speech: {hangover: 2s}}\n", "recording.speech"},
 		{"speech min_speech negative", "recording: {speech: {min_speech: -10ms}}\n", "recording.speech"},

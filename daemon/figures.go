@@ -17,6 +17,7 @@ func newFigures(st *storage.Store, cfg config.Config, loc *time.Location, now fu
 		Location:      loc,
 		Receptionists: operatorNames(cfg),
 		ShortAbandon:  cfg.Report.ShortAbandon,
+		GreetingLimit: cfg.Report.GreetingLimit,
 		Now:           now,
 	})
 }

@@ -40,6 +40,7 @@ func newProcedure(st *storage.Store, cfg config.Config, loc *time.Location, now 
 			Location:      loc,
 			Receptionists: operatorNames(cfg),
 			ShortAbandon:  cfg.Report.ShortAbandon,
+			GreetingLimit: cfg.Report.GreetingLimit,
 		},
 		MaxRings: maxRings,
 		Samples:  smp,

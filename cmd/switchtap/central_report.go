@@ -171,11 +171,12 @@ func centralProcedure(path string, cc central.Config) (central.Procedure, error)
 		}
 	}
 	p := central.Procedure{
-		Ring:         cfg.RingPolicy(),
-		ShortAbandon: cfg.Report.ShortAbandon,
-		KeepMonths:   cfg.Report.KeepMonths,
-		Sample:       daemon.SampleOptions(cfg),
-		Secure:       cc.TLSCert != "",
+		Ring:          cfg.RingPolicy(),
+		ShortAbandon:  cfg.Report.ShortAbandon,
+		GreetingLimit: cfg.Report.GreetingLimit,
+		KeepMonths:    cfg.Report.KeepMonths,
+		Sample:        daemon.SampleOptions(cfg),
+		Secure:        cc.TLSCert != "",
 	}
 	if cc.Timezone == "" {
 		loc, err := cfg.Location()
