@@ -40,27 +40,8 @@ func InmediatezCensus(ctx context.Context, calls Calls, month string, maxRings i
 	if err != nil {
 		return PointTally{}, nil, err
 	}
-	// The first pass of Figures: the month's legs and, over the
-	// look-behind too, the Call-IDs a transfer consulted or created.
-	var legs []figLeg
-	partOf := map[string]bool{}
-	wfrom, wto := walkRange(from, to)
-	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if t := c.Transfer; t != nil {
-			if t.ReplacesCallID != "" {
-				partOf[t.ReplacesCallID] = true
-			}
-			if t.TargetCallID != "" {
-				partOf[t.TargetCallID] = true
-			}
-		}
-		if l := newFigLeg(c, from, to); l.inMonth && !l.derived && l.dir == sip.DirectionInbound {
-			legs = append(legs, l)
-		}
-		return nil
+	legs, err := countedLegs(ctx, calls, from, to, func(c sip.Call) (figLeg, bool) {
+		return newFigLeg(c, from, to), c.Direction == sip.DirectionInbound
 	})
 	if err != nil {
 		return PointTally{}, nil, fmt.Errorf("inmediatez census %s: read calls: %w", month, err)
@@ -78,9 +59,6 @@ func InmediatezCensus(ctx context.Context, calls Calls, month string, maxRings i
 	}
 	for i := range legs {
 		l := &legs[i]
-		if partOf[l.callID] {
-			continue
-		}
 		v := censusVerdict(l, maxRings, opts)
 		all.tally(v)
 		if l.operator == "" {

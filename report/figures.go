@@ -287,7 +287,7 @@ func Figures(ctx context.Context, calls Calls, month string, opts FiguresOptions
 	// Transfer bookkeeping over the month and the look-behind: which
 	// Call-IDs a transfer created or consulted, and the legs a transfer
 	// created, by the Call-ID they came from.
-	partOf := map[string]bool{}
+	partOf := transferNamed{}
 	created := map[string][]int{}
 	wfrom, wto := walkRange(from, to)
 	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
@@ -295,14 +295,7 @@ func Figures(ctx context.Context, calls Calls, month string, opts FiguresOptions
 			return err
 		}
 		l := newFigLeg(c, from, to)
-		if t := c.Transfer; t != nil {
-			if t.ReplacesCallID != "" {
-				partOf[t.ReplacesCallID] = true
-			}
-			if t.TargetCallID != "" {
-				partOf[t.TargetCallID] = true
-			}
-		}
+		partOf.note(c)
 		if c.TransferredFrom != "" {
 			created[c.TransferredFrom] = append(created[c.TransferredFrom], len(legs))
 		}

@@ -16,7 +16,6 @@ const FailureUnknown = "unknown"
 // passes.
 type outLeg struct {
 	id       string
-	callID   string
 	answered bool
 	failure  string
 	audio    outAudio
@@ -81,40 +80,15 @@ func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOption
 	if err != nil {
 		return nil, err
 	}
-	// The exclusions are Figures' own (figures.go): a derived leg
-	// (transferred_from or replaces_call_id) and a leg a transfer names
-	// (target_call_id, or the consultation leg its Refer-To Replaces
-	// names), learnt over the month and lookBehind before it.
-	var legs []outLeg
-	partOf := map[string]bool{}
-	wfrom, wto := walkRange(from, to)
-	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if t := c.Transfer; t != nil {
-			if t.ReplacesCallID != "" {
-				partOf[t.ReplacesCallID] = true
-			}
-			if t.TargetCallID != "" {
-				partOf[t.TargetCallID] = true
-			}
-		}
-		inMonth := !c.InviteAt.Before(from) && c.InviteAt.Before(to)
-		derived := c.TransferredFrom != "" || c.ReplacesCallID != ""
-		if inMonth && !derived && c.Direction == sip.DirectionOutbound {
-			legs = append(legs, newOutLeg(c))
-		}
-		return nil
+	// The exclusions are Figures' own (countedLegs).
+	legs, err := countedLegs(ctx, calls, from, to, func(c sip.Call) (outLeg, bool) {
+		return newOutLeg(c), c.Direction == sip.DirectionOutbound
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outgoing %s: read calls: %w", month, err)
 	}
 	p := &OutgoingPart{Failures: map[string]int{}, NoAudioIDs: []string{}, OneWayAudioIDs: []string{}}
 	for _, l := range legs {
-		if partOf[l.callID] {
-			continue
-		}
 		p.Made++
 		if !l.answered {
 			p.Failures[l.failure]++
@@ -150,7 +124,7 @@ func Outgoing(ctx context.Context, calls Calls, month string, opts FiguresOption
 }
 
 func newOutLeg(c sip.Call) outLeg {
-	l := outLeg{id: c.ID, callID: c.CallID, answered: c.AnsweredAt != nil}
+	l := outLeg{id: c.ID, answered: c.AnsweredAt != nil}
 	if !l.answered {
 		l.failure = failureKey(c)
 		return l

@@ -97,32 +97,14 @@ func Voice(ctx context.Context, calls Calls, month string, opts FiguresOptions) 
 		return nil, err
 	}
 	type voiceLeg struct {
-		callID, operator string
-		speech           *sip.Speech
-		quality          *sip.Quality
+		operator string
+		speech   *sip.Speech
+		quality  *sip.Quality
 	}
-	// The exclusions are Figures' own (see Outgoing).
-	var legs []voiceLeg
-	partOf := map[string]bool{}
-	wfrom, wto := walkRange(from, to)
-	err = calls.Calls(ctx, wfrom, wto, func(c sip.Call) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if t := c.Transfer; t != nil {
-			if t.ReplacesCallID != "" {
-				partOf[t.ReplacesCallID] = true
-			}
-			if t.TargetCallID != "" {
-				partOf[t.TargetCallID] = true
-			}
-		}
-		inMonth := !c.InviteAt.Before(from) && c.InviteAt.Before(to)
-		derived := c.TransferredFrom != "" || c.ReplacesCallID != ""
-		if inMonth && !derived && c.Direction == sip.DirectionInbound && c.AnsweredAt != nil && c.Speech != nil {
-			legs = append(legs, voiceLeg{callID: c.CallID, operator: c.Operator, speech: c.Speech, quality: c.Quality})
-		}
-		return nil
+	// The exclusions are Figures' own (countedLegs).
+	legs, err := countedLegs(ctx, calls, from, to, func(c sip.Call) (voiceLeg, bool) {
+		return voiceLeg{operator: c.Operator, speech: c.Speech, quality: c.Quality},
+			c.Direction == sip.DirectionInbound && c.AnsweredAt != nil && c.Speech != nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("voice %s: read calls: %w", month, err)
@@ -134,9 +116,6 @@ func Voice(ctx context.Context, calls Calls, month string, opts FiguresOptions) 
 		p.ByOperator[r] = &VoiceBlock{limit: limit}
 	}
 	for _, l := range legs {
-		if partOf[l.callID] {
-			continue
-		}
 		p.All.add(l.speech, l.quality)
 		if l.operator == "" {
 			continue
