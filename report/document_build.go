@@ -56,8 +56,8 @@ func BuildDocument(ctx context.Context, src DocumentSources, month string) (*Doc
 	if err != nil {
 		return nil, err
 	}
-	// The figures, the inmediatez census and the outgoing calls each walk
-	// the month's legs: read them from the store once.
+	// The figures, the inmediatez census, the outgoing calls and the
+	// voice part each walk the month's legs: read them from the store once.
 	wfrom, wto := walkRange(from, to)
 	legs, err := readCalls(ctx, src.Calls, wfrom, wto)
 	if err != nil {

@@ -71,7 +71,6 @@ type handoff struct {
 	// has not taken; space has one when spare came back.
 	ready chan struct{}
 	space chan struct{}
-	ended bool
 	// taken is the number of frames of the batch the processor holds.
 	taken int
 }
@@ -116,7 +115,7 @@ func (h *handoff) put(ctx context.Context, f capture.Frame) bool {
 // frames already put.
 func (h *handoff) end(err error) {
 	h.mu.Lock()
-	h.fill.err, h.ended = err, true
+	h.fill.err = err
 	h.mu.Unlock()
 	signal(h.ready)
 }
@@ -130,6 +129,9 @@ func (h *handoff) take() *frameBatch {
 			b := h.fill
 			h.fill, h.spare, h.taken = h.spare, nil, len(b.frames)
 			h.mu.Unlock()
+			// The reader may be waiting with a full batch: the one
+			// swapped in is empty.
+			signal(h.space)
 			return b
 		}
 		h.mu.Unlock()

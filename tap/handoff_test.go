@@ -321,3 +321,49 @@ func TestDaemonStopsWithHeldFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestStageReaderFillsWhileProcessing: while the pipeline works on a full
+// batch, the reader fills the other one; it does not wait for the batch
+// being processed to come back (found in review: a reader that woke before
+// the swap waited a whole batch for nothing).
+func TestStageReaderFillsWhileProcessing(t *testing.T) {
+	const n = 4 * batchFrames
+	src := &reusingSource{n: n, err: io.EOF}
+	h := newHandoff()
+	holds := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	inHold := make(chan int, 2)
+	batch := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- stage(context.Background(), src, h, func(b *frameBatch, _ time.Time) {
+			if batch < len(holds) {
+				inHold <- batch
+				<-holds[batch]
+			}
+			batch++
+		}, nil)
+	}()
+	waitBacklog := func(want int) bool {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if h.backlog() >= want {
+				return true
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return false
+	}
+	<-inHold // the first batch (whatever it holds) is being processed
+	if !waitBacklog(batchFrames) {
+		t.Fatalf("backlog %d: the reader did not fill the other batch", h.backlog())
+	}
+	close(holds[0])
+	<-inHold // the second, full, batch is being processed
+	if !waitBacklog(batchFrames + 1) {
+		t.Fatalf("backlog %d while a full batch is processed: the reader waits instead of filling the empty one", h.backlog())
+	}
+	close(holds[1])
+	if err := <-done; !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+}
