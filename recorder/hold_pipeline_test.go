@@ -86,3 +86,70 @@ func TestHoldThroughPipeline(t *testing.T) {
 		t.Errorf("%d held legs in the records, want 1", held)
 	}
 }
+
+// TestHoldRefusedThroughPipeline replays the hold-refused scenario (RTP
+// both ways for 20 s; a hold re-INVITE refused with 488, a second one
+// accepted, a third resuming): the record's hold is the accepted hold's
+// span alone, to the capture times of its re-INVITEs, and the recording
+// has every packet of both ways (the refused re-INVITE moved nothing).
+func TestHoldRefusedThroughPipeline(t *testing.T) {
+	sc, err := pcapgen.Lookup("hold-refused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hold-refused.pcap")
+	if _, err := sc.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var reinvites []time.Time
+	onSIP := func(raw []byte, m *sip.Message, d *capture.Datagram) {
+		if m.IsRequest && m.Method == "INVITE" && m.ToTag != "" {
+			reinvites = append(reinvites, d.Time)
+		}
+	}
+	var col tap.Collector
+	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
+	if err := tap.Replay(context.Background(), src, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(reinvites) != 3 {
+		t.Fatalf("re-INVITEs at %v, want three", reinvites)
+	}
+	calls := col.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("%d records, want 1", len(calls))
+	}
+	c := calls[0]
+	if c.Recording == nil || c.Recording.File == "" || c.Quality == nil {
+		t.Fatalf("recording %+v, quality %+v", c.Recording, c.Quality)
+	}
+	want := reinvites[2].Sub(reinvites[1]).Seconds()
+	if want != pcapgen.HoldRefusedSeconds {
+		t.Fatalf("the capture's hold %v s, the generator says %v s", want, pcapgen.HoldRefusedSeconds)
+	}
+	if got := c.Quality.HoldSeconds; got < want-0.0005 || got > want+0.0005 {
+		t.Errorf("hold %v s, want %.6f: the refused re-INVITE at %v counted", got, want, reinvites[0])
+	}
+	if c.Quality.HoldAudioSeconds != 0 {
+		t.Errorf("audio hold %v s: RTP flowed both ways throughout", c.Quality.HoldAudioSeconds)
+	}
+	if c.Recording.Caller.Packets != 1000 || c.Recording.Callee.Packets != 1000 {
+		t.Errorf("recorded caller %+v callee %+v, want 1000 packets each way", c.Recording.Caller, c.Recording.Callee)
+	}
+	if n := rec.Stats().OffersRefused; n != 1 {
+		t.Errorf("OffersRefused %d, want 1", n)
+	}
+}

@@ -14,6 +14,9 @@ type sdpAt struct {
 	conn       string // c= address, the side's own when ""
 	session    string // session-level attribute lines
 	media      string // media-level attribute lines
+	// refused: not an SDP but the final failure (488, 491) of the last
+	// offer fromCaller's side made (OfferRefused).
+	refused bool
 }
 
 // body writes the SDP of the caller's or the callee's address.
@@ -108,11 +111,51 @@ func TestHoldSignalled(t *testing.T) {
 			{fromCaller: true, at: 10*time.Second + 500*ms, media: "a=sendonly\r\n"},
 			{fromCaller: true, at: 14 * time.Second, media: "a=sendrecv\r\n"},
 		}, 4},
+		// RFC 3264 §8: a refused offer never took effect.
+		{"hold refused with 488: never on hold", []sdpAt{
+			{fromCaller: true, at: 10 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: true, at: 10*time.Second + 40*ms, refused: true},
+		}, 0},
+		{"hold refused, then accepted", []sdpAt{
+			{fromCaller: false, at: 10 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: false, at: 10*time.Second + 40*ms, refused: true},
+			{fromCaller: false, at: 12 * time.Second, media: "a=inactive\r\n"},
+			{fromCaller: true, at: 12*time.Second + 10*ms, media: "a=inactive\r\n"},
+			{fromCaller: false, at: 20 * time.Second, media: "a=sendrecv\r\n"},
+			{fromCaller: true, at: 20*time.Second + 10*ms, media: "a=sendrecv\r\n"},
+		}, 8.01},
+		{"resume refused: still on hold until the next resume", []sdpAt{
+			{fromCaller: false, at: 5 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: true, at: 5*time.Second + 10*ms, media: "a=recvonly\r\n"},
+			{fromCaller: false, at: 20 * time.Second, media: "a=sendrecv\r\n"},
+			{fromCaller: false, at: 20*time.Second + 40*ms, refused: true},
+			{fromCaller: false, at: 30 * time.Second, media: "a=sendrecv\r\n"},
+			{fromCaller: true, at: 30*time.Second + 10*ms, media: "a=sendrecv\r\n"},
+		}, 25},
+		{"glare: both offers refused with 491, the old state back at the failures", []sdpAt{
+			{fromCaller: true, at: 10 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: false, at: 10*time.Second + 1*ms, media: "a=sendonly\r\n"},
+			{fromCaller: true, at: 10*time.Second + 20*ms, refused: true},
+			{fromCaller: false, at: 10*time.Second + 21*ms, refused: true},
+		}, 0.021},
+		{"a later offer refused: back to the last accepted one", []sdpAt{
+			{fromCaller: true, at: 10 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: false, at: 10*time.Second + 10*ms, media: "a=recvonly\r\n"},
+			{fromCaller: true, at: 15 * time.Second, media: "a=sendrecv\r\n"},
+			{fromCaller: false, at: 15*time.Second + 10*ms, media: "a=sendrecv\r\n"},
+			{fromCaller: true, at: 30 * time.Second, media: "a=sendonly\r\n"},
+			{fromCaller: true, at: 30*time.Second + 40*ms, refused: true},
+			{fromCaller: true, at: 31 * time.Second, refused: true}, // nothing left to undo
+		}, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRecorder(t, Config{})
 			for _, s := range append([]sdpAt{offerAt, answerd}, tt.sdp...) {
+				if s.refused {
+					r.OfferRefused(callID, t0.Add(s.at), s.fromCaller)
+					continue
+				}
 				r.Media(callID, t0.Add(s.at), s.fromCaller, false, s.body())
 				if s == answerd {
 					r.Answered(callID, "rec-1", t0)

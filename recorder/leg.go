@@ -18,6 +18,8 @@ type side struct {
 	sess  *sdp.Session
 	audio *sdp.Media // first audio m= line with a port, or nil
 	key   netip.AddrPort
+	// prior is what the latest SDP replaced (offer.go).
+	prior priorOffer
 }
 
 // expectation says which leg and channel RTP toward an address belongs to.

@@ -264,26 +264,36 @@ func (r *Recorder) Media(callID string, at time.Time, fromCaller, early bool, bo
 	}
 	l := r.leg(callID)
 	s, channel := &l.callee, left
+	other := &l.caller
 	if fromCaller {
-		s, channel = &l.caller, right
+		s, channel, other = &l.caller, right, &l.callee
 	}
-	s.sess, s.audio = sess, firstAudio(sess)
-	if e, ok := r.expect[s.key]; ok && e.leg == l && !e.learned {
-		delete(r.expect, s.key)
-	}
-	s.key = netip.AddrPort{}
-	if s.audio != nil && s.audio.Addr.IsValid() && !s.audio.Addr.IsUnspecified() {
-		// RTP toward this side's address is what the other side sends.
-		s.key = s.audio.RTPAddr()
-		r.expect[s.key] = expectation{leg: l, channel: channel}
-	}
-	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
-	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
+	// A later SDP of the other side settles what an offer replaced: the
+	// snapshot of the hold state no longer holds (offer.go).
+	other.prior.holdValid = false
+	s.prior = priorOffer{set: true, sess: s.sess, audio: s.audio, hold: l.hold, holdValid: true}
+	r.describe(l, s, channel, sess, firstAudio(sess))
 	_ = early // early SDP keys the flow; its RTP is counted, not recorded.
 	l.hold.media(fromCaller, s.audio, at, l.answered, l.answerAt)
 	if l.answered && !l.started {
 		r.start(l)
 	}
+}
+
+// describe makes sess (its audio line audio) side s's description: RTP
+// toward its address is what the other side sends, on channel.
+func (r *Recorder) describe(l *leg, s *side, channel int, sess *sdp.Session, audio *sdp.Media) {
+	s.sess, s.audio = sess, audio
+	if e, ok := r.expect[s.key]; ok && e.leg == l && !e.learned {
+		delete(r.expect, s.key)
+	}
+	s.key = netip.AddrPort{}
+	if s.audio != nil && s.audio.Addr.IsValid() && !s.audio.Addr.IsUnspecified() {
+		s.key = s.audio.RTPAddr()
+		r.expect[s.key] = expectation{leg: l, channel: channel}
+	}
+	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
+	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
 }
 
 func pick(a, b *sdp.Media) *sdp.Media {

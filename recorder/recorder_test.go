@@ -274,6 +274,33 @@ func TestReInviteReanchor(t *testing.T) {
 	}
 }
 
+// TestReInviteRefusedKeepsAddress: a re-INVITE moving the callee's media
+// that is refused (488) never took effect (RFC 3264 §8): RTP keeps going
+// to the old address and is still recorded there.
+func TestReInviteRefusedKeepsAddress(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	r := newRecorder(t, Config{Dir: dir})
+	answer(r, sdpBody(callerAddr, "RTP/AVP", "0", ""), sdpBody(calleeAddr, "RTP/AVP", "0", ""))
+	moved := netip.MustParseAddrPort("198.51.100.77:51000")
+	r.Media(callID, t0.Add(time.Second), false, false, sdpBody(moved, "RTP/AVP", "0", "a=sendonly\r\n"))
+	r.OfferRefused(callID, t0.Add(time.Second+30*time.Millisecond), false)
+	l := &talker{src: callerAddr, dst: calleeAddr, ssrc: 1}
+	if !l.send(t, r, t0.Add(2*time.Second), 1) {
+		t.Error("packet to the old address not matched after the move was refused")
+	}
+	l.dst = moved
+	if l.send(t, r, t0.Add(2*time.Second), 1) {
+		t.Error("packet to the refused address matched")
+	}
+	if n := r.Stats().OffersRefused; n != 1 {
+		t.Errorf("OffersRefused %d, want 1", n)
+	}
+	res := r.EndResult(callID, t0.Add(3*time.Second))
+	if res.Quality != nil && res.Quality.HoldSeconds != 0 {
+		t.Errorf("hold %v s after a refused hold", res.Quality.HoldSeconds)
+	}
+}
+
 func TestNotRecordable(t *testing.T) {
 	tests := []struct {
 		name, proto, formats, extra, reason string

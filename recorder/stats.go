@@ -24,6 +24,9 @@ type Stats struct {
 	RTCP uint64
 	// BadSDP counts SDP bodies that could not be read.
 	BadSDP uint64
+	// OffersRefused counts in-dialog offers undone by a final failure
+	// (offer.go).
+	OffersRefused uint64
 	// NotRecordable counts legs refused (encrypted, codec, disk floor).
 	NotRecordable uint64
 	// FilesWritten and PcapsWritten count files finished and durable

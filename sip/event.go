@@ -19,6 +19,11 @@ const (
 	EventEnded
 	// EventMedia: a message of the leg carried an SDP body.
 	EventMedia
+	// EventOfferRefused: a re-INVITE or UPDATE of the leg that carried an
+	// SDP offer got a final failure (488, 491, 500…): the offer never took
+	// effect and the session stays as it was before it (RFC 3264 §8,
+	// RFC 3261 §14.1). FromCaller says whose offer it was.
+	EventOfferRefused
 )
 
 // String names the kind.
@@ -34,6 +39,8 @@ func (k EventKind) String() string {
 		return "ended"
 	case EventMedia:
 		return "media"
+	case EventOfferRefused:
+		return "offer_refused"
 	}
 	return "unknown"
 }
@@ -51,7 +58,8 @@ type Event struct {
 
 	// SDP is the body of an EventMedia message (valid during the callback).
 	SDP []byte
-	// FromCaller says the SDP was sent by the side that sent the INVITE.
+	// FromCaller says the SDP was sent by the side that sent the INVITE
+	// (for EventOfferRefused: the refused offer was).
 	FromCaller bool
 	// Early says the SDP came in a provisional response (early media,
 	// RFC 3960).

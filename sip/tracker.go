@@ -230,6 +230,9 @@ type leg struct {
 	// offered.
 	flood bool
 	on    [nLists]bool
+	// offer is the SDP offer of an in-dialog INVITE or UPDATE still waiting
+	// for its final response (offer.go).
+	offer pendingOffer
 }
 
 // msgKey tells a message of a leg from another: its CSeq, status and a
@@ -461,13 +464,24 @@ func (t *Tracker) event(kind EventKind, l *leg, at time.Time) {
 	}
 }
 
-// media reports an SDP body carried by a message of the leg.
+// media reports an SDP body carried by a message of the leg, and the
+// refusal of an offer made in the dialog (offer.go).
 func (t *Tracker) media(l *leg, m *Message, p Packet) {
-	at := p.Time
-	if t.cfg.OnEvent == nil || len(m.Body) == 0 || !strings.HasPrefix(m.ContentType, "application/sdp") {
+	if t.cfg.OnEvent == nil {
 		return
 	}
-	t.cfg.OnEvent(Event{Kind: EventMedia, At: at, Call: &l.call, SDP: m.Body, FromCaller: l.sentByCaller(m, p),
+	hasSDP := len(m.Body) > 0 && strings.HasPrefix(m.ContentType, "application/sdp")
+	fromCaller := l.sentByCaller(m, p)
+	if refused, byCaller := l.offer.settle(m, fromCaller); refused {
+		t.cfg.OnEvent(Event{Kind: EventOfferRefused, At: p.Time, Call: &l.call, FromCaller: byCaller})
+	}
+	if !hasSDP {
+		return
+	}
+	if m.IsRequest {
+		l.offer.made(m, l.inviteCSeq, fromCaller)
+	}
+	t.cfg.OnEvent(Event{Kind: EventMedia, At: p.Time, Call: &l.call, SDP: m.Body, FromCaller: fromCaller,
 		Early: !m.IsRequest && m.StatusCode < 200})
 }
 

@@ -23,6 +23,13 @@ type MediaAnalysis interface {
 	Analysis(callID string) (*sip.Speech, *sip.Quality)
 }
 
+// OfferRefusals is a MediaRecorder that undoes an in-dialog SDP offer
+// refused with a final failure (sip.EventOfferRefused: a hold re-INVITE
+// answered 488 or 491 never put the call on hold).
+type OfferRefusals interface {
+	OfferRefused(callID string, at time.Time, fromCaller bool)
+}
+
 // PipelineOption adds a consumer of call events to a Pipeline.
 type PipelineOption func(*Pipeline)
 
@@ -89,6 +96,10 @@ func (p *Pipeline) event(e sip.Event) {
 			p.rec.Media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
 		case sip.EventAnswered:
 			p.rec.Answered(e.Call.CallID, e.Call.ID, e.At)
+		case sip.EventOfferRefused:
+			if o, ok := p.rec.(OfferRefusals); ok {
+				o.OfferRefused(e.Call.CallID, e.At, e.FromCaller)
+			}
 		}
 	}
 	if p.alarm != nil {

@@ -3,7 +3,6 @@ package pcapgen
 import (
 	"fmt"
 	"hash/fnv"
-	"net/netip"
 	"time"
 
 	"github.com/pion/rtp"
@@ -58,35 +57,32 @@ func (l *leg) send(t time.Time, fromCaller bool, msg []byte, opts ...PacketOptio
 // from start for dur: caller packets at start+i*20ms, callee packets 10 ms
 // later. Payloads are a deterministic pattern, not audio.
 func (l *leg) media(start time.Time, dur time.Duration) {
+	payload := make([]byte, RTPPayloadSize)
+	for i := range int(dur / RTPInterval) {
+		l.rtpPacket(start, i, 0, payload)
+		l.rtpPacket(start, i, 1, payload)
+	}
+}
+
+// rtpPacket writes packet i of the stream media writes from start, the
+// caller's (dir 0) or the callee's (dir 1), using payload as scratch; a
+// scenario that puts signalling between packets writes them one by one.
+func (l *leg) rtpPacket(start time.Time, i, dir int, payload []byte) {
 	if l.err != nil {
 		return
 	}
-	n := int(dur / RTPInterval)
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(l.d.CallID))
 	ssrc := h.Sum32()
-	a, b := l.d.Caller.MediaAddr(), l.d.Callee.MediaAddr()
-	payload := make([]byte, RTPPayloadSize)
-	for i := range n {
-		at := start.Add(time.Duration(i) * RTPInterval)
-		streams := []struct {
-			t        time.Time
-			src, dst netip.AddrPort
-			seq      int
-			ts       uint32
-			ssrc     uint32
-		}{
-			{at, a, b, callerSeqStart, callerTSStart, ssrc},
-			{at.Add(calleeRTPOffset), b, a, calleeSeqStart, calleeTSStart, ^ssrc},
-		}
-		for k, s := range streams {
-			fillPayload(payload, i, k)
-			hdr := rtpHeader(i, s.seq, s.ts, s.ssrc)
-			if err := l.w.RTP(s.t, s.src, s.dst, hdr, payload, l.opts...); err != nil {
-				l.err = fmt.Errorf("rtp %s: %w", l.d.CallID, err)
-				return
-			}
-		}
+	src, dst := l.d.Caller.MediaAddr(), l.d.Callee.MediaAddr()
+	at, seq, ts := start.Add(time.Duration(i)*RTPInterval), callerSeqStart, uint32(callerTSStart)
+	if dir == 1 {
+		src, dst, ssrc = dst, src, ^ssrc
+		at, seq, ts = at.Add(calleeRTPOffset), calleeSeqStart, calleeTSStart
+	}
+	fillPayload(payload, i, dir)
+	if err := l.w.RTP(at, src, dst, rtpHeader(i, seq, ts, ssrc), payload, l.opts...); err != nil {
+		l.err = fmt.Errorf("rtp %s: %w", l.d.CallID, err)
 	}
 }
 

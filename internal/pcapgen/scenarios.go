@@ -91,6 +91,7 @@ func Scenarios() []Scenario {
 		{"ipv6-fragmented", "answered call over IPv6 with the INVITE in two fragments 1 ms apart", answeredVariant(variant{ipv6: true, minSize: 2500, gap: fragGap})},
 		{"compact", "answered call with compact header forms", answeredVariant(variant{compact: true})},
 		{"no-bye", "answered call that never ends", answeredVariant(variant{noBye: true})},
+		{"hold-refused", "answered call with RTP; a hold re-INVITE refused with 488, a second accepted, a third resuming", holdRefused},
 	}
 	out := make([]Scenario, 0, len(list))
 	for k, s := range list {

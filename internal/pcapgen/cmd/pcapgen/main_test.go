@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 	}{
 		{name: "list", args: []string{"-list"}, lines: len(pcapgen.Scenarios())},
 		{name: "scenario", args: []string{"-scenario", "blind-transfer", "-o", filepath.Join(dir, "b.pcap")}, lines: 2},
-		{name: "all pcapng", args: []string{"-scenario", "all", "-ng", "-o", filepath.Join(dir, "all.pcapng")}, lines: 19},
+		{name: "all pcapng", args: []string{"-scenario", "all", "-ng", "-o", filepath.Join(dir, "all.pcapng")}, lines: 20},
 		{name: "load flag", args: []string{"-load", "3", "-o", filepath.Join(dir, "l.pcap")}, lines: 3},
 		{name: "load positional", args: []string{"-o", filepath.Join(dir, "l2.pcap"), "load", "4"}, lines: 4},
 		{name: "quiet", args: []string{"-q", "-scenario", "busy", "-o", filepath.Join(dir, "q.pcap")}, lines: 0},
