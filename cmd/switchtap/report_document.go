@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -123,6 +124,7 @@ func printDocument(w io.Writer, d *report.Document) {
 		fmt.Fprint(w, " (entregado tarde)")
 	}
 	fmt.Fprintln(w)
+	printVoice(w, d.Voice)
 	if d.Sample == nil {
 		fmt.Fprintln(w, "Sin muestra sorteada.")
 	} else {
@@ -158,4 +160,36 @@ func printDocument(w io.Writer, d *report.Document) {
 		}
 		_ = tw.Flush()
 	}
+}
+
+// printVoice writes the voice part (issue 13: what the recordings show
+// without listening): greeting latency and the shares of talk, silence
+// and overtalk, everyone and each receptionist, as on the Informe page.
+func printVoice(w io.Writer, v *report.VoicePart) {
+	if v == nil || v.All.Calls == 0 {
+		fmt.Fprintln(w, "Voz: ninguna llamada contestada con análisis de voz.")
+		return
+	}
+	fmt.Fprintf(w, "Voz: %d llamadas contestadas con análisis; saludo tardío: más de %s s\n", v.All.Calls, decimal(v.GreetingLimitSeconds))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "RECEPCIONISTA\tLLAMADAS\tSALUDO P10 s\tMEDIANA s\tP90 s\tTARDÍOS\tSIN SALUDO\tSILENCIO MED. %\tSOLAPE MED. %\tMOS P10\t")
+	row := func(name string, b *report.VoiceBlock) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d (%s)\t%d\t%s\t%s\t%s\t\n", name, b.Calls,
+			optNum(b.Greeting.P10, ""), optNum(b.Greeting.P50, ""), optNum(b.Greeting.P90, ""),
+			b.GreetingOverLimit, optNum(b.GreetingOverLimitPct, " %"), b.NoGreeting,
+			optNum(b.Silence.P50, ""), optNum(b.Overtalk.P50, ""), optNum(b.MOSReceptionist.P10, ""))
+	}
+	row("Todas", &v.All)
+	names := make([]string, 0, len(v.ByOperator))
+	for name, b := range v.ByOperator {
+		if b != nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		row(name, v.ByOperator[name])
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
 }
