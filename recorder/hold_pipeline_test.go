@@ -23,24 +23,6 @@ import (
 // found here in the raw SIP, to its end; the other legs were never held.
 // The scenario sends no RTP: the hold figure is the SDP's alone.
 func TestHoldThroughPipeline(t *testing.T) {
-	sc, err := pcapgen.Lookup("attended-transfer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "hold.pcap")
-	if _, err := sc.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	holdAt := map[string]time.Time{} // Call-ID → capture time of its sendonly re-INVITE
 	onSIP := func(raw []byte, m *sip.Message, d *capture.Datagram) {
 		if m.IsRequest && m.Method == "INVITE" && m.ToTag != "" && bytes.Contains(raw, []byte("a=sendonly")) {
@@ -49,19 +31,12 @@ func TestHoldThroughPipeline(t *testing.T) {
 			}
 		}
 	}
-	var col tap.Collector
-	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
-	if err := tap.Replay(context.Background(), src, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
+	calls, _ := replayScenario(t, "attended-transfer", onSIP)
 	if len(holdAt) != 1 {
 		t.Fatalf("hold re-INVITEs %v, want one", holdAt)
 	}
 	held := 0
-	for _, c := range col.Calls() {
+	for _, c := range calls {
 		at, ok := holdAt[c.CallID]
 		if !ok {
 			if c.Quality != nil && c.Quality.HoldSeconds != 0 {
@@ -93,42 +68,16 @@ func TestHoldThroughPipeline(t *testing.T) {
 // span alone, to the capture times of its re-INVITEs, and the recording
 // has every packet of both ways (the refused re-INVITE moved nothing).
 func TestHoldRefusedThroughPipeline(t *testing.T) {
-	sc, err := pcapgen.Lookup("hold-refused")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "hold-refused.pcap")
-	if _, err := sc.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	var reinvites []time.Time
 	onSIP := func(raw []byte, m *sip.Message, d *capture.Datagram) {
 		if m.IsRequest && m.Method == "INVITE" && m.ToTag != "" {
 			reinvites = append(reinvites, d.Time)
 		}
 	}
-	var col tap.Collector
-	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
-	if err := tap.Replay(context.Background(), src, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
+	calls, rec := replayScenario(t, "hold-refused", onSIP)
 	if len(reinvites) != 3 {
 		t.Fatalf("re-INVITEs at %v, want three", reinvites)
 	}
-	calls := col.Calls()
 	if len(calls) != 1 {
 		t.Fatalf("%d records, want 1", len(calls))
 	}
@@ -152,4 +101,38 @@ func TestHoldRefusedThroughPipeline(t *testing.T) {
 	if n := rec.Stats().OffersRefused; n != 1 {
 		t.Errorf("OffersRefused %d, want 1", n)
 	}
+}
+
+// replayScenario writes the synthetic scenario name and replays it through
+// the tap pipeline with a recorder (syncing at close), onSIP seeing every
+// SIP message; it returns the records and the closed recorder.
+func replayScenario(t *testing.T, name string, onSIP func(raw []byte, m *sip.Message, d *capture.Datagram)) ([]sip.Call, *recorder.Recorder) {
+	t.Helper()
+	sc, err := pcapgen.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name+".pcap")
+	if _, err := sc.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var col tap.Collector
+	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
+	if err := tap.Replay(context.Background(), src, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return col.Calls(), rec
 }
