@@ -103,9 +103,7 @@ func TestHoldRefusedThroughPipeline(t *testing.T) {
 	}
 }
 
-// replayScenario writes the synthetic scenario name and replays it through
-// the tap pipeline with a recorder (syncing at close), onSIP seeing every
-// SIP message; it returns the records and the closed recorder.
+// replayScenario writes the synthetic scenario name and replays it (replayFile).
 func replayScenario(t *testing.T, name string, onSIP func(raw []byte, m *sip.Message, d *capture.Datagram)) ([]sip.Call, *recorder.Recorder) {
 	t.Helper()
 	sc, err := pcapgen.Lookup(name)
@@ -116,6 +114,14 @@ func replayScenario(t *testing.T, name string, onSIP func(raw []byte, m *sip.Mes
 	if _, err := sc.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
+	return replayFile(t, path, onSIP)
+}
+
+// replayFile replays the capture file path through the tap pipeline with a
+// recorder (syncing at close), onSIP (if not nil) seeing every SIP
+// message; it returns the records and the closed recorder.
+func replayFile(t *testing.T, path string, onSIP func(raw []byte, m *sip.Message, d *capture.Datagram)) ([]sip.Call, *recorder.Recorder) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rec, err := recorder.New(recorder.Config{Dir: t.TempDir(), SyncOnClose: true}, log)
 	if err != nil {
@@ -127,7 +133,11 @@ func replayScenario(t *testing.T, name string, onSIP func(raw []byte, m *sip.Mes
 	}
 	defer src.Close()
 	var col tap.Collector
-	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, tap.WithRecorder(rec), tap.WithSIP(onSIP))
+	opts := []tap.PipelineOption{tap.WithRecorder(rec)}
+	if onSIP != nil {
+		opts = append(opts, tap.WithSIP(onSIP))
+	}
+	p := tap.NewPipeline(sip.DefaultTrackerConfig(), col.Add, log, opts...)
 	if err := tap.Replay(context.Background(), src, p); err != nil {
 		t.Fatal(err)
 	}
