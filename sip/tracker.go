@@ -471,6 +471,9 @@ func (t *Tracker) media(l *leg, m *Message, p Packet) {
 		return
 	}
 	hasSDP := len(m.Body) > 0 && strings.HasPrefix(m.ContentType, "application/sdp")
+	if !hasSDP && !l.offer.set {
+		return // most messages: no SDP, no offer waiting
+	}
 	fromCaller := l.sentByCaller(m, p)
 	if refused, byCaller := l.offer.settle(m, fromCaller); refused {
 		t.cfg.OnEvent(Event{Kind: EventOfferRefused, At: p.Time, Call: &l.call, FromCaller: byCaller})
