@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"text/tabwriter"
@@ -180,15 +181,11 @@ func printVoice(w io.Writer, v *report.VoicePart) {
 			optNum(b.Silence.P50, ""), optNum(b.Overtalk.P50, ""), optNum(b.MOSReceptionist.P10, ""))
 	}
 	row("Todas", &v.All)
-	names := make([]string, 0, len(v.ByOperator))
-	for name, b := range v.ByOperator {
-		if b != nil {
-			names = append(names, name)
+	// In name order, as the Informe page's template ranges over the map.
+	for _, name := range slices.Sorted(maps.Keys(v.ByOperator)) {
+		if b := v.ByOperator[name]; b != nil {
+			row(name, b)
 		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		row(name, v.ByOperator[name])
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
