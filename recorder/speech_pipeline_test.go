@@ -59,8 +59,9 @@ func TestSpeechThroughGenerator(t *testing.T) {
 			tl := tt.build(t)
 			path := filepath.Join(t.TempDir(), "spoken.pcap")
 			var sent int
-			err := pcapgen.WriteFile(path, func(w *pcapgen.Writer) error {
-				_, _, err := pcapgen.WriteAudioCall(w, "spoken", pcapgen.BaseTime(), pcapgen.AudioCall{
+			var want pcapgen.Expect
+			err := pcapgen.WriteFile(path, func(w *pcapgen.Writer) (err error) {
+				want, err = pcapgen.WriteAudioCall(w, "spoken", pcapgen.BaseTime(), pcapgen.AudioCall{
 					Caller: tl.Side[speechtest.Caller], Callee: tl.Side[speechtest.Callee], DTX: tt.dtx, DTXLevel: 16})
 				sent = w.Frames()
 				return err
@@ -73,6 +74,10 @@ func TestSpeechThroughGenerator(t *testing.T) {
 				t.Fatalf("records %+v: want one recorded leg with speech", calls)
 			}
 			c := calls[0]
+			// The audio's time zero, which the truth is measured from.
+			if c.AnsweredAt == nil || !c.AnsweredAt.Equal(*want.AnsweredAt) {
+				t.Fatalf("answered %v, the generator answered at %v", c.AnsweredAt, *want.AnsweredAt)
+			}
 			all := 2 * len(tl.Side[0]) / pcapgen.RTPPayloadSize
 			got := int(c.Recording.Caller.Packets + c.Recording.Callee.Packets)
 			if tt.dtx && got >= all || !tt.dtx && got != all {

@@ -2,7 +2,6 @@ package pcapgen
 
 import (
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/pion/rtp"
@@ -23,28 +22,20 @@ type AudioCall struct {
 }
 
 // WriteAudioCall writes call as the leg name at t0 (INVITE, 100, 180, 200
-// with SDP after 2 s of ringing, ACK, the audio, BYE from the caller as
-// the audio ends, so the recorded span is the audio's) and returns what a correct tap reports and the answer's
-// capture time, the audio's time zero.
-func WriteAudioCall(w *Writer, name string, t0 time.Time, call AudioCall) (Expect, time.Time, error) {
+// with SDP after 2 s of ringing, the ACK with the first packets, the
+// audio, BYE from the caller as the audio ends, so the recorded span is
+// the audio's) and returns what a correct tap reports; its AnsweredAt is
+// the audio's time zero.
+func WriteAudioCall(w *Writer, name string, t0 time.Time, call AudioCall) (Expect, error) {
 	l := newLeg(w, newDialog(callIDFor(name, "a"), extCaller(), receptionist()))
 	inv := l.d.Invite()
 	l.send(t0, true, inv.Bytes)
 	e := expectFor(l.d, t0)
-	trying := t0.Add(tryingDelay)
-	l.send(trying, false, l.d.Response(100, "Trying", inv))
-	ring := trying.Add(ringingDelay)
-	l.send(ring, false, l.d.Response(180, "Ringing", inv))
-	ans := ring.Add(2 * time.Second)
-	l.send(ans, false, l.d.Response(200, "OK", inv))
-	e.RingingAt, e.AnsweredAt = ptr(ring), ptr(ans)
-	// The ACK goes out with the first packets: the audio starts at the
-	// answer itself, where the analysis puts its time zero.
+	// The ACK goes out at the answer: the audio starts there, where the
+	// analysis puts its time zero.
+	ans := l.answerOnly(&e, inv, t0, 2*time.Second, false)
 	l.send(ans, true, l.d.Ack(inv, 200))
 
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(l.d.CallID))
-	ssrc := h.Sum32()
 	src := [2]Party{l.d.Caller, l.d.Callee}
 	audio := [2][]int16{call.Caller, call.Callee}
 	seq := [2]uint16{callerSeqStart & 0xffff, calleeSeqStart}
@@ -61,15 +52,15 @@ func WriteAudioCall(w *Writer, name string, t0 time.Time, call AudioCall) (Expec
 				payload[i] = g711.EncodeUlawFrame(v)
 			}
 			hdr := rtp.Header{Version: 2, PayloadType: PayloadPCMU, SequenceNumber: seq[side],
-				Timestamp: uint32(k) * rtpTSStep, SSRC: ssrc ^ uint32(side)} //nolint:gosec // G115: a call's packets.
+				Timestamp: uint32(k) * rtpTSStep, SSRC: l.ssrc ^ uint32(side)} //nolint:gosec // G115: a call's packets.
 			seq[side]++
 			if err := w.RTP(at, src[side].MediaAddr(), src[1-side].MediaAddr(), hdr, payload); err != nil {
-				return e, ans, fmt.Errorf("audio call %s: rtp: %w", name, err)
+				return e, fmt.Errorf("audio call %s: rtp: %w", name, err)
 			}
 		}
 	}
 	l.hangup(&e, ans.Add(time.Duration(n)*RTPInterval), true)
-	return e, ans, l.err
+	return e, l.err
 }
 
 func quietBlock(s []int16, level int16) bool {

@@ -31,10 +31,15 @@ type leg struct {
 	opts []PacketOption
 	tcp  *TCPConn // nil for UDP; the caller is the TCP client
 	err  error
+	// ssrc is the caller's RTP SSRC, a hash of the Call-ID; the callee's
+	// is its complement.
+	ssrc uint32
 }
 
 func newLeg(w *Writer, d *Dialog, opts ...PacketOption) *leg {
-	return &leg{w: w, d: d, opts: opts}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(d.CallID))
+	return &leg{w: w, d: d, opts: opts, ssrc: h.Sum32()}
 }
 
 // send writes msg from the caller (or the callee) at t.
@@ -71,19 +76,26 @@ func (l *leg) rtpPacket(start time.Time, i, dir int, payload []byte) {
 	if l.err != nil {
 		return
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(l.d.CallID))
-	ssrc := h.Sum32()
-	src, dst := l.d.Caller.MediaAddr(), l.d.Callee.MediaAddr()
-	at, seq, ts := start.Add(time.Duration(i)*RTPInterval), callerSeqStart, uint32(callerTSStart)
+	src, dst, ssrc := l.d.Caller.MediaAddr(), l.d.Callee.MediaAddr(), l.ssrc
+	seq, ts := callerSeqStart, uint32(callerTSStart)
 	if dir == 1 {
 		src, dst, ssrc = dst, src, ^ssrc
-		at, seq, ts = at.Add(calleeRTPOffset), calleeSeqStart, calleeTSStart
+		seq, ts = calleeSeqStart, calleeTSStart
 	}
 	fillPayload(payload, i, dir)
-	if err := l.w.RTP(at, src, dst, rtpHeader(i, seq, ts, ssrc), payload, l.opts...); err != nil {
+	if err := l.w.RTP(rtpTime(start, i, dir), src, dst, rtpHeader(i, seq, ts, ssrc), payload, l.opts...); err != nil {
 		l.err = fmt.Errorf("rtp %s: %w", l.d.CallID, err)
 	}
+}
+
+// rtpTime is the capture time of packet i of the streams media writes from
+// start: the caller's (dir 0) every 20 ms, the callee's (dir 1) 10 ms after.
+func rtpTime(start time.Time, i, dir int) time.Time {
+	at := start.Add(time.Duration(i) * RTPInterval)
+	if dir == 1 {
+		at = at.Add(calleeRTPOffset)
+	}
+	return at
 }
 
 func fillPayload(p []byte, i, dir int) {

@@ -33,11 +33,7 @@ func holdRefused(w *Writer, name string, t0 time.Time) ([]Expect, error) {
 	send := func(t time.Time, fromCaller bool, msg []byte) {
 		for ; next < 2*total; next++ {
 			i, dir := next/2, next%2
-			at := rtpAt.Add(time.Duration(i) * RTPInterval)
-			if dir == 1 {
-				at = at.Add(calleeRTPOffset)
-			}
-			if !at.Before(t) {
+			if !rtpTime(rtpAt, i, dir).Before(t) {
 				break
 			}
 			l.rtpPacket(rtpAt, i, dir, payload)

@@ -14,10 +14,18 @@ const (
 // answerQuiet writes 100, 180 (unless noRing), 200 after ring and ACK,
 // without media, and fills e.
 func (l *leg) answerQuiet(e *Expect, inv Request, at time.Time, ring time.Duration, noRing bool) (ackAt time.Time) {
+	ackAt = l.answerOnly(e, inv, at, ring, noRing).Add(ackDelay)
+	l.send(ackAt, true, l.d.Ack(inv, 200))
+	return ackAt
+}
+
+// answerOnly writes 100, 180 (unless noRing) and the 200 after ring, fills
+// e and returns the 200's capture time; the caller sends the ACK.
+func (l *leg) answerOnly(e *Expect, inv Request, at time.Time, ring time.Duration, noRing bool) (ans time.Time) {
 	d := l.d
 	trying := at.Add(tryingDelay)
 	l.send(trying, false, d.Response(100, "Trying", inv))
-	ans := trying.Add(ring)
+	ans = trying.Add(ring)
 	if !noRing {
 		ringAt := trying.Add(ringingDelay)
 		l.send(ringAt, false, d.Response(180, "Ringing", inv))
@@ -26,9 +34,7 @@ func (l *leg) answerQuiet(e *Expect, inv Request, at time.Time, ring time.Durati
 	}
 	l.send(ans, false, d.Response(200, "OK", inv))
 	e.AnsweredAt = ptr(ans)
-	ackAt = ans.Add(ackDelay)
-	l.send(ackAt, true, d.Ack(inv, 200))
-	return ackAt
+	return ans
 }
 
 // blindTransfer: the receptionist (callee of leg A) REFERs the caller to
