@@ -44,19 +44,7 @@ func TestConfigCheck(t *testing.T) {
 			if ok := err == nil; ok != (filepath.Base(f) == "good.yaml") || ok != strings.HasPrefix(got, "OK ") {
 				t.Errorf("err %v, output %q", err, got)
 			}
-			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
-			if *updateGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			matchGolden(t, strings.TrimSuffix(f, ".yaml")+".golden", got, *updateGolden)
 		})
 	}
 }
@@ -131,5 +119,23 @@ func TestWithKeys(t *testing.T) {
 	twice := errors.New(`size "A": bad`) // receptionists[0].name and office both hold "A"
 	if got := withKeys(twice, []byte(doc+"office: A\n")).Error(); got != twice.Error() {
 		t.Fatalf("an ambiguous value named a key: %q", got)
+	}
+}
+
+// matchGolden compares got with the golden file path, rewriting it first
+// when update is set.
+func matchGolden(t *testing.T, path, got string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }

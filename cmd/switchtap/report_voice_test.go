@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"flag"
-	"os"
 	"testing"
 	"time"
 
@@ -43,19 +42,7 @@ func TestPrintDocumentVoice(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
 			printDocument(&b, &tc.doc)
-			golden := "testdata/report/show-" + tc.name + ".golden"
-			if *updateReport {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
-			}
+			matchGolden(t, "testdata/report/show-"+tc.name+".golden", b.String(), *updateReport)
 		})
 	}
 }
