@@ -23,7 +23,10 @@ type Analyzer struct {
 	side  [2]track
 	part  [2][FrameSamples]int16
 	partN int
-	n     int64 // frames analysed
+	// law and partCodes serve FeedG711 (g711.go).
+	law       *lawTables
+	partCodes [2][FrameSamples]byte
+	n         int64 // frames analysed
 
 	// Both sides' labels are summed up to frame done.
 	done             int64
@@ -81,6 +84,11 @@ func (a *Analyzer) frame(caller, callee []int16) {
 			a.add(s)
 		}
 	}
+	a.next()
+}
+
+// next ends a frame of both sides.
+func (a *Analyzer) next() {
 	a.n++
 	a.sum(min(a.side[Caller].decided, a.side[Callee].decided))
 }

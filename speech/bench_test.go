@@ -10,12 +10,7 @@ import (
 // of issue 13's CPU figure: ×100 is a second of a leg), spoken audio with
 // noise, fed in 20 ms blocks as the mixer flushes.
 func BenchmarkFrame(b *testing.B) {
-	tl := speechtest.NewTimeline(14)
-	tl.Say(speechtest.Callee, 6800, speechtest.Phrase(b, "en+f3", "Good morning this is the front desk"))
-	tl.Say(speechtest.Caller, 40000, speechtest.Phrase(b, "en", "I would like to book a room for Friday"))
-	for s := range 2 {
-		tl.Add(s, 0, speechtest.Noise(b, "whitenoise", len(tl.Side[s]), 0.003))
-	}
+	tl := benchTimeline(b)
 	a, err := New(DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
@@ -32,4 +27,38 @@ func BenchmarkFrame(b *testing.B) {
 		a.Feed(tl.Side[0][i:i+block], tl.Side[1][i:i+block])
 		i += block
 	}
+}
+
+// BenchmarkFrameG711 is BenchmarkFrame on the μ-law codes of the same
+// audio, as the recorder feeds a G.711 recording (FeedG711).
+func BenchmarkFrameG711(b *testing.B) {
+	tl := benchTimeline(b)
+	c, e := encodeSamples(ULaw, tl.Side[0]), encodeSamples(ULaw, tl.Side[1])
+	a, err := New(DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const block = 2 * FrameSamples
+	n := len(c) / block * block
+	i := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for k := 0; k < b.N; k += 2 {
+		if i == n {
+			i = 0
+		}
+		a.FeedG711(ULaw, c[i:i+block], e[i:i+block])
+		i += block
+	}
+}
+
+// benchTimeline is a spoken exchange over white noise.
+func benchTimeline(b *testing.B) *speechtest.Timeline {
+	tl := speechtest.NewTimeline(14)
+	tl.Say(speechtest.Callee, 6800, speechtest.Phrase(b, "en+f3", "Good morning this is the front desk"))
+	tl.Say(speechtest.Caller, 40000, speechtest.Phrase(b, "en", "I would like to book a room for Friday"))
+	for s := range 2 {
+		tl.Add(s, 0, speechtest.Noise(b, "whitenoise", len(tl.Side[s]), 0.003))
+	}
+	return tl
 }

@@ -61,6 +61,8 @@ type track struct {
 	floor    float64
 	prevLast int16               // last sample of the previous frame
 	prev     [FrameSamples]int16 // the previous frame, for the onset
+	// prevCodes is prev for G.711 codes (frameCodes).
+	prevCodes [FrameSamples]byte
 
 	state      uint8
 	start      int64 // first active frame of the pending turn or turn
@@ -100,36 +102,59 @@ func (t *track) speech(f int64) bool {
 func (t *track) frame(p *params, n int64, x []int16) (segment, bool) {
 	sum, cross := energy((*[FrameSamples]int16)(x), t.prevLast)
 	t.prevLast = x[FrameSamples-1]
-	e := float64(sum) / FrameSamples
-
-	active := false
-	if e >= p.minLevel {
-		noisy := cross > p.noiseCross
-		thr := t.floor * p.above
-		if noisy && t.state != turn {
-			// Inside a turn the noise-like tail of a word (a
-			// fricative, speech fading into the line's noise) goes on
-			// the turn: the extra margin only guards its start.
-			thr *= p.noisy
-		}
-		active = e > thr
-		if active && t.state == idle {
-			t.onset = n*FrameSamples + t.refine(x, math.Sqrt(thr))
-		}
-		// Down at once, up slowly (faster on noise), never past the
-		// frame, never under the minimum level.
-		switch {
-		case e < t.floor:
-			t.floor = e
-		case noisy:
-			t.floor = min(t.floor*p.noisyRise, e)
-		default:
-			t.floor = min(t.floor*p.rise, e)
-		}
-		t.floor = max(t.floor, p.minLevel)
+	active, onset, amp := t.level(p, sum, cross)
+	if onset {
+		t.onset = n*FrameSamples + t.refine(x, amp)
 	}
 	copy(t.prev[:], x)
 	return t.step(p, n, active)
+}
+
+// frameCodes is frame for G.711 codes (FeedG711): the same decisions from
+// the same sums, the samples decoded only to place an onset.
+func (t *track) frameCodes(p *params, n int64, x *[FrameSamples]byte, law *lawTables) (segment, bool) {
+	sum, cross := energyG711(x, &law.code, t.prevLast)
+	t.prevLast = law.linear[x[FrameSamples-1]]
+	active, onset, amp := t.level(p, sum, cross)
+	if onset {
+		t.onset = n*FrameSamples + t.refineCodes(n > 0, x, law, amp)
+	}
+	t.prevCodes = *x
+	return t.step(p, n, active)
+}
+
+// level classifies a frame by its sum of squares and zero crossings and
+// moves the noise floor: active says it is speech, onset that a turn may
+// start in it (idle before), at amp, the level that made it active.
+func (t *track) level(p *params, sum int64, cross int) (active, onset bool, amp float64) {
+	e := float64(sum) / FrameSamples
+	if e < p.minLevel {
+		return false, false, 0
+	}
+	noisy := cross > p.noiseCross
+	thr := t.floor * p.above
+	if noisy && t.state != turn {
+		// Inside a turn the noise-like tail of a word (a fricative,
+		// speech fading into the line's noise) goes on the turn: the
+		// extra margin only guards its start.
+		thr *= p.noisy
+	}
+	active = e > thr
+	if active && t.state == idle {
+		onset, amp = true, math.Sqrt(thr)
+	}
+	// Down at once, up slowly (faster on noise), never past the frame,
+	// never under the minimum level.
+	switch {
+	case e < t.floor:
+		t.floor = e
+	case noisy:
+		t.floor = min(t.floor*p.noisyRise, e)
+	default:
+		t.floor = min(t.floor*p.rise, e)
+	}
+	t.floor = max(t.floor, p.minLevel)
+	return active, onset, amp
 }
 
 // energy returns the sum of squares of the frame's samples and the number
@@ -166,6 +191,22 @@ func (t *track) refine(x []int16, amp float64) int64 {
 	}
 	for i, s := range x {
 		if math.Abs(float64(s)) >= amp {
+			return int64(i)
+		}
+	}
+	return 0
+}
+
+// refineCodes is refine for G.711 codes; before the first frame (not
+// prev) there is nothing, as refine's zeros.
+func (t *track) refineCodes(prev bool, x *[FrameSamples]byte, law *lawTables, amp float64) int64 {
+	for i := FrameSamples / 2; prev && i < FrameSamples; i++ {
+		if math.Abs(float64(law.linear[t.prevCodes[i]])) >= amp {
+			return int64(i - FrameSamples)
+		}
+	}
+	for i, c := range x {
+		if math.Abs(float64(law.linear[c])) >= amp {
 			return int64(i)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +24,31 @@ const (
 	// binEnv names a switchtap binary to measure instead of building the
 	// module's (e.g. a release, or the build before a change).
 	binEnv = "SWITCHTAP_CAPACITY_BIN"
+	// ratesEnv lists the multipliers to run instead of the whole ladder
+	// ("3" or "2,4"): one step to profile, or to repeat.
+	ratesEnv = "SWITCHTAP_CAPACITY_RATES"
 )
 
 func capacityOptions() pcapgen.LoadOptions {
 	return pcapgen.LoadOptions{Interval: 10 * time.Millisecond, Ring: 2 * time.Second, Talk: 30 * time.Second}
 }
 
-// capacityRates are the probe's steps, slowest first.
-func capacityRates() []rate {
-	return []rate{multiplier(1), multiplier(1.5), multiplier(2), multiplier(3), multiplier(4), multiplier(6), multiplier(8), topSpeed()}
+// capacityRates are the probe's steps, slowest first: the ladder, or the
+// multipliers ratesEnv lists.
+func capacityRates(t *testing.T) []rate {
+	list := os.Getenv(ratesEnv)
+	if list == "" {
+		return []rate{multiplier(1), multiplier(1.5), multiplier(2), multiplier(3), multiplier(4), multiplier(6), multiplier(8), topSpeed()}
+	}
+	var rates []rate
+	for _, f := range strings.Split(list, ",") {
+		m, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || m <= 0 {
+			t.Fatalf("%s=%q: want multipliers such as 2,4", ratesEnv, list)
+		}
+		rates = append(rates, multiplier(m))
+	}
+	return rates
 }
 
 // TestCapacity is issue 12's live capacity (SWITCHTAP_LAB_CAPACITY=1;
@@ -52,7 +69,7 @@ func TestCapacity(t *testing.T) {
 		h.load.n, h.load.opts.Concurrent(h.load.n), h.load.frames, float64(h.load.bytes)/1e6, h.load.span().Round(time.Millisecond))
 
 	var clean *step
-	for _, r := range capacityRates() {
+	for _, r := range capacityRates(t) {
 		st := runStep(t, h, r)
 		t.Logf("STEP %s", st)
 		if p := st.problems(h.load); len(p) > 0 {
