@@ -23,10 +23,14 @@ type side struct {
 }
 
 // expectation says which leg and channel RTP toward an address belongs to.
+// last is the flow toward the address that a packet went to last: the
+// flow of the next packet, but for a second source (re-anchoring,
+// forking), which the leg's flows give.
 type expectation struct {
 	leg     *leg
 	channel int
 	learned bool
+	last    *flow
 }
 
 // leg is the recording state of one call leg (one Call-ID).
@@ -61,12 +65,13 @@ type leg struct {
 	gaps audioGaps
 }
 
-// flow is one RTP 5-tuple of a leg and the stream rebuilding it.
+// flow is one RTP 5-tuple of a leg and the stream rebuilding it (in the
+// flow's memory: a packet touches one object for both).
 type flow struct {
 	src, dst netip.AddrPort
 	channel  int
-	st       *stream
 	closed   bool
+	st       stream
 }
 
 // firstAudio returns the first audio m= line that is not rejected.

@@ -176,7 +176,7 @@ func TestQualityWeightsFlows(t *testing.T) {
 			st.push(t0.Add(time.Duration(ms)*time.Millisecond), &h, make([]byte, 160))
 		}
 		st.drain()
-		l.flows = append(l.flows, &flow{channel: left, st: st})
+		l.flows = append(l.flows, &flow{channel: left, st: *st})
 	}
 	q := l.channelQuality(left)
 	if q == nil {
@@ -206,7 +206,7 @@ func TestQualityLateAndDuplicates(t *testing.T) {
 		send(uint16(p[0]), p[1])
 	}
 	st.drain()
-	l := &leg{flows: []*flow{{channel: left, st: st}}}
+	l := &leg{flows: []*flow{{channel: left, st: *st}}}
 	q := l.channelQuality(left)
 	if q.Late != 1 || q.Duplicates != 1 || q.LossPercent != 0 {
 		t.Errorf("late %d dups %d loss %v, want 1, 1, 0", q.Late, q.Duplicates, q.LossPercent)

@@ -162,7 +162,7 @@ type Recorder struct {
 
 	mu       sync.Mutex
 	legs     map[string]*leg
-	expect   map[netip.AddrPort]expectation
+	expect   map[netip.AddrPort]*expectation
 	ended    map[string]*Result
 	endOrder []string
 	pkt      rtp.Packet
@@ -232,7 +232,7 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 		cfg:    cfg,
 		log:    log,
 		legs:   make(map[string]*leg),
-		expect: make(map[netip.AddrPort]expectation),
+		expect: make(map[netip.AddrPort]*expectation),
 		ended:  make(map[string]*Result),
 		wr:     newFileWriter(cfg.openFile, cfg.WriteQueueBytes, cfg.WaitForDisk || cfg.SyncOnClose, log),
 	}
@@ -290,7 +290,7 @@ func (r *Recorder) describe(l *leg, s *side, channel int, sess *sdp.Session, aud
 	s.key = netip.AddrPort{}
 	if s.audio != nil && s.audio.Addr.IsValid() && !s.audio.Addr.IsUnspecified() {
 		s.key = s.audio.RTPAddr()
-		r.expect[s.key] = expectation{leg: l, channel: channel}
+		r.expect[s.key] = &expectation{leg: l, channel: channel}
 	}
 	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
 	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
@@ -448,9 +448,12 @@ func (r *Recorder) Packet(d *capture.Datagram) bool {
 		// the reorder window let it out.
 		l.gaps.packet(e.channel, d.Time, len(r.pkt.Payload))
 	}
-	fl := r.flow(l, d, e.channel)
-	if fl == nil {
-		return true
+	fl := e.last
+	if fl == nil || fl.src != d.Src {
+		if fl = r.flow(l, d, e.channel); fl == nil {
+			return true
+		}
+		e.last = fl
 	}
 	if fl.closed {
 		fl.closed = false
@@ -499,13 +502,13 @@ func (r *Recorder) flow(l *leg, d *capture.Datagram, channel int) *flow {
 		return nil
 	}
 	f := &flow{src: d.Src, dst: d.Dst, channel: channel}
-	f.st = newStream(l.answerAt, r.cfg.MaxJump, r.cfg.ReorderWindow, &l.tables[channel], l.mix.channel(channel), &l.dtmf[channel])
+	f.st = *newStream(l.answerAt, r.cfg.MaxJump, r.cfg.ReorderWindow, &l.tables[channel], l.mix.channel(channel), &l.dtmf[channel])
 	l.flows = append(l.flows, f)
 	r.stats.StreamsOpen++
 	if _, ok := r.expect[d.Src]; !ok {
 		// Symmetric RTP (RFC 4961): the peer sends back to where this
 		// flow comes from, which NAT may have changed from the SDP.
-		r.expect[d.Src] = expectation{leg: l, channel: 1 - channel, learned: true}
+		r.expect[d.Src] = &expectation{leg: l, channel: 1 - channel, learned: true}
 		l.learned = append(l.learned, d.Src)
 	}
 	return f
