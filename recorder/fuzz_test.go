@@ -31,7 +31,7 @@ func FuzzStream(f *testing.F) {
 		tl := &timeline{}
 		table := defaultTable()
 		table[101] = kindEvent
-		s := newStream(t0, time.Second, 4, &table, tl, &dtmf{})
+		s := newStream(t0, time.Second, 4, tableOf(&table), tl, &dtmf{})
 		var p rtp.Packet
 		accepted := uint64(0)
 		for len(in) >= 3 {

@@ -183,3 +183,6 @@ func finishInPlace(w *wavWriter) error {
 	}
 	return os.Rename(w.path+partSuffix, w.path)
 }
+
+// tableOf is a stream's payload table as a leg holds it.
+func tableOf(t *ptTable) **ptTable { return &t }

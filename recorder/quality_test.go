@@ -170,7 +170,7 @@ func TestQualityWeightsFlows(t *testing.T) {
 	table := defaultTable()
 	l := &leg{}
 	for i, arrivals := range [][]int{{0, 20, 48}, {0, 20, 40, 60}} {
-		st := newStream(t0, DefaultMaxJump, 8, &table, nowhere{}, &dtmf{})
+		st := newStream(t0, DefaultMaxJump, 8, tableOf(&table), nowhere{}, &dtmf{})
 		for j, ms := range arrivals {
 			h := rtp.Header{Version: 2, SequenceNumber: uint16(j), Timestamp: uint32(j) * 160, SSRC: uint32(i + 1)}
 			st.push(t0.Add(time.Duration(ms)*time.Millisecond), &h, make([]byte, 160))
@@ -195,7 +195,7 @@ func TestQualityWeightsFlows(t *testing.T) {
 // is a duplicate; the jitter counts both as they arrive.
 func TestQualityLateAndDuplicates(t *testing.T) {
 	table := defaultTable()
-	st := newStream(t0, DefaultMaxJump, 2, &table, nowhere{}, &dtmf{})
+	st := newStream(t0, DefaultMaxJump, 2, tableOf(&table), nowhere{}, &dtmf{})
 	send := func(seq uint16, ms int) {
 		h := rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 7}
 		st.push(t0.Add(time.Duration(ms)*time.Millisecond), &h, make([]byte, 160))
@@ -225,7 +225,7 @@ func TestQualityLateAndDuplicates(t *testing.T) {
 // TestStreamPushAllocs: the jitter hook allocates nothing per packet.
 func TestStreamPushAllocs(t *testing.T) {
 	table := defaultTable()
-	st := newStream(t0, DefaultMaxJump, 8, &table, nowhere{}, &dtmf{})
+	st := newStream(t0, DefaultMaxJump, 8, tableOf(&table), nowhere{}, &dtmf{})
 	payload := make([]byte, 160)
 	var i uint32
 	allocs := testing.AllocsPerRun(1000, func() {

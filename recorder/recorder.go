@@ -163,6 +163,7 @@ type Recorder struct {
 	mu       sync.Mutex
 	legs     map[string]*leg
 	expect   map[netip.AddrPort]*expectation
+	tables   map[ptTable]*ptTable
 	ended    map[string]*Result
 	endOrder []string
 	pkt      rtp.Packet
@@ -233,6 +234,7 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 		log:    log,
 		legs:   make(map[string]*leg),
 		expect: make(map[netip.AddrPort]*expectation),
+		tables: make(map[ptTable]*ptTable),
 		ended:  make(map[string]*Result),
 		wr:     newFileWriter(cfg.openFile, cfg.WriteQueueBytes, cfg.WaitForDisk || cfg.SyncOnClose, log),
 	}
@@ -292,8 +294,25 @@ func (r *Recorder) describe(l *leg, s *side, channel int, sess *sdp.Session, aud
 		s.key = s.audio.RTPAddr()
 		r.expect[s.key] = &expectation{leg: l, channel: channel}
 	}
-	l.tables[left] = tableFor(pick(l.callee.audio, l.caller.audio))
-	l.tables[right] = tableFor(pick(l.caller.audio, l.callee.audio))
+	l.tables[left] = r.table(tableFor(pick(l.callee.audio, l.caller.audio)))
+	l.tables[right] = r.table(tableFor(pick(l.caller.audio, l.callee.audio)))
+}
+
+// maxTables bounds the payload tables shared between legs.
+const maxTables = 64
+
+// table returns the shared copy of t: legs negotiate the same few codec
+// lists, so their tables stay in the cache. Past maxTables distinct
+// tables (odd SDP), a leg has its own.
+func (r *Recorder) table(t ptTable) *ptTable {
+	if p, ok := r.tables[t]; ok {
+		return p
+	}
+	p := &t
+	if len(r.tables) < maxTables {
+		r.tables[t] = p
+	}
+	return p
 }
 
 func pick(a, b *sdp.Media) *sdp.Media {
@@ -307,7 +326,8 @@ func (r *Recorder) leg(callID string) *leg {
 	l := r.legs[callID]
 	if l == nil {
 		l = &leg{callID: callID}
-		l.tables[left], l.tables[right] = defaultTable(), defaultTable()
+		d := r.table(defaultTable())
+		l.tables = [2]*ptTable{d, d}
 		r.legs[callID] = l
 	}
 	return l

@@ -145,7 +145,7 @@ func recordFlow(t *testing.T, path string, flow fiveTuple, answer time.Time, f f
 			table[pt] = kindEvent
 		}
 	}
-	st := newStream(answer, DefaultMaxJump, DefaultReorderWindow, &table, m.channel(left), &dtmf{})
+	st := newStream(answer, DefaultMaxJump, DefaultReorderWindow, tableOf(&table), m.channel(left), &dtmf{})
 	dec := capture.NewDecoder()
 	var pkt rtp.Packet
 	var last time.Time

@@ -53,9 +53,11 @@ type slot struct {
 type stream struct {
 	answer  time.Time
 	maxJump int64
-	table   *ptTable
-	out     placer
-	dtmf    *dtmf
+	// table is the leg's slot of the channel's payload table, which a
+	// later SDP replaces.
+	table **ptTable
+	out   placer
+	dtmf  *dtmf
 
 	started bool
 	ssrc    uint32
@@ -89,7 +91,7 @@ type stream struct {
 }
 
 // newStream returns a stream placing audio relative to answer.
-func newStream(answer time.Time, maxJump time.Duration, window int, table *ptTable, out placer, d *dtmf) *stream {
+func newStream(answer time.Time, maxJump time.Duration, window int, table **ptTable, out placer, d *dtmf) *stream {
 	return &stream{
 		answer:  answer,
 		maxJump: samplesOf(maxJump),
@@ -180,7 +182,7 @@ func (s *stream) restart(h *rtp.Header) {
 func (s *stream) arrival(at time.Time, h *rtp.Header) {
 	k := kindUnknown
 	if h.PayloadType < 128 {
-		k = s.table[h.PayloadType]
+		k = (*s.table)[h.PayloadType]
 	}
 	if k == kindUnknown || k == kindEvent {
 		return
@@ -285,7 +287,7 @@ func (s *stream) emit(ext int64, at time.Time, ts uint32, pt uint8, marker bool,
 	s.c.Packets++
 	k := kindUnknown
 	if pt < 128 {
-		k = s.table[pt]
+		k = (*s.table)[pt]
 	}
 	switch k {
 	case kindEvent:

@@ -134,7 +134,7 @@ func TestStreamTimeline(t *testing.T) {
 			if w == 0 {
 				w = DefaultReorderWindow
 			}
-			s := newStream(t0, DefaultMaxJump, w, &table, tl, &dtmf{})
+			s := newStream(t0, DefaultMaxJump, w, tableOf(&table), tl, &dtmf{})
 			for _, p := range tc.pkts {
 				h := p.header()
 				s.push(t0.Add(p.at), &h, p.payload())
@@ -157,7 +157,7 @@ func TestStreamDigits(t *testing.T) {
 	table := defaultTable()
 	table[101] = kindEvent
 	d := &dtmf{}
-	s := newStream(t0, DefaultMaxJump, 8, &table, &timeline{}, d)
+	s := newStream(t0, DefaultMaxJump, 8, tableOf(&table), &timeline{}, d)
 	seq := uint16(1)
 	send := func(ts uint32, at time.Duration, p []byte) {
 		h := pkt{seq: seq, ts: ts, pt: 101}.header()
