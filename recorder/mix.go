@@ -27,6 +27,9 @@ type chunkSink interface {
 // into the file, or 16-bit PCM), in rings, so that a flush only
 // interleaves, straight into the pending chunk's blocks.
 type mixer struct {
+	// chans are the placers of the two sides (channel): in the mixer's
+	// own memory, so a packet's placing reaches the mixer in one fetch.
+	chans   [2]chanPlacer
 	out     chunkSink
 	f       format
 	width   int   // bytes a sample
@@ -49,18 +52,20 @@ const flushChunk = 1600
 
 func newMixer(out chunkSink, f format, limit int) *mixer {
 	w := f.width()
-	return &mixer{out: out, f: f, width: w, align: channels * w, limit: int64(limit)}
+	m := &mixer{out: out, f: f, width: w, align: channels * w, limit: int64(limit)}
+	m.chans = [2]chanPlacer{{m, left}, {m, right}}
+	return m
 }
 
 // channel returns a placer for one side.
-func (m *mixer) channel(c int) placer { return chanPlacer{m, c} }
+func (m *mixer) channel(c int) placer { return &m.chans[c] }
 
 type chanPlacer struct {
 	m *mixer
 	c int
 }
 
-func (p chanPlacer) place(pos int64, k kind, payload []byte) { p.m.place(p.c, pos, k, payload) }
+func (p *chanPlacer) place(pos int64, k kind, payload []byte) { p.m.place(p.c, pos, k, payload) }
 
 // place writes a packet's samples at frame pos of channel c.
 func (m *mixer) place(c int, pos int64, k kind, p []byte) {

@@ -162,7 +162,7 @@ type Recorder struct {
 
 	mu       sync.Mutex
 	legs     map[string]*leg
-	expect   map[netip.AddrPort]*expectation
+	expect   map[netip.AddrPort]expectation
 	tables   map[ptTable]*ptTable
 	ended    map[string]*Result
 	endOrder []string
@@ -233,7 +233,7 @@ func New(cfg Config, log *slog.Logger) (*Recorder, error) {
 		cfg:    cfg,
 		log:    log,
 		legs:   make(map[string]*leg),
-		expect: make(map[netip.AddrPort]*expectation),
+		expect: make(map[netip.AddrPort]expectation),
 		tables: make(map[ptTable]*ptTable),
 		ended:  make(map[string]*Result),
 		wr:     newFileWriter(cfg.openFile, cfg.WriteQueueBytes, cfg.WaitForDisk || cfg.SyncOnClose, log),
@@ -292,7 +292,7 @@ func (r *Recorder) describe(l *leg, s *side, channel int, sess *sdp.Session, aud
 	s.key = netip.AddrPort{}
 	if s.audio != nil && s.audio.Addr.IsValid() && !s.audio.Addr.IsUnspecified() {
 		s.key = s.audio.RTPAddr()
-		r.expect[s.key] = &expectation{leg: l, channel: channel}
+		r.expect[s.key] = expectation{leg: l, channel: channel}
 	}
 	l.tables[left] = r.table(tableFor(pick(l.callee.audio, l.caller.audio)))
 	l.tables[right] = r.table(tableFor(pick(l.caller.audio, l.callee.audio)))
@@ -433,7 +433,10 @@ func (r *Recorder) Packet(d *capture.Datagram) bool {
 		return false
 	}
 	r.stats.Matched++
-	l := e.leg
+	// The leg and the flow are fetched together, not one after the
+	// other: neither address depends on the other's memory.
+	l, fl := e.leg, e.last
+	known := fl != nil && fl.src == d.Src
 	switch {
 	case !l.started:
 		l.early++
@@ -468,12 +471,14 @@ func (r *Recorder) Packet(d *capture.Datagram) bool {
 		// the reorder window let it out.
 		l.gaps.packet(e.channel, d.Time, len(r.pkt.Payload))
 	}
-	fl := e.last
-	if fl == nil || fl.src != d.Src {
+	if !known {
 		if fl = r.flow(l, d, e.channel); fl == nil {
 			return true
 		}
+		// In the map by value (a packet fetches the map's slot, not an
+		// object it points to): the cache is stored back.
 		e.last = fl
+		r.expect[d.Dst] = e
 	}
 	if fl.closed {
 		fl.closed = false
@@ -528,7 +533,7 @@ func (r *Recorder) flow(l *leg, d *capture.Datagram, channel int) *flow {
 	if _, ok := r.expect[d.Src]; !ok {
 		// Symmetric RTP (RFC 4961): the peer sends back to where this
 		// flow comes from, which NAT may have changed from the SDP.
-		r.expect[d.Src] = &expectation{leg: l, channel: 1 - channel, learned: true}
+		r.expect[d.Src] = expectation{leg: l, channel: 1 - channel, learned: true}
 		l.learned = append(l.learned, d.Src)
 	}
 	return f
