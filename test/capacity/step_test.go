@@ -158,6 +158,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 	if err := os.WriteFile(cfgPath, []byte(daemonConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	defer freshExt4(t, dataDir, dataSize(h.load.bytes))()
 
 	// taskset execs the daemon in place: the pid is the daemon's, and
 	// its threads inherit the one-core mask (GOMAXPROCS follows it).
