@@ -23,7 +23,9 @@ type speechTap struct {
 	// frames past a channel's ring.
 	law     speech.Law
 	silence [speechBlock]byte
-	l, r    [speechBlock]int16
+	// pcm holds the decoded samples of a 16-bit PCM file (nil for
+	// G.711, which needs none).
+	pcm *[2][speechBlock]int16
 }
 
 // newSpeechTap returns the tap of a file in format f.
@@ -33,8 +35,11 @@ func newSpeechTap(f format, cfg speech.Config) (*speechTap, error) {
 		return nil, fmt.Errorf("speech tap: %w", err)
 	}
 	t := &speechTap{an: an, f: f}
-	if f == formatALaw {
+	switch f {
+	case formatALaw:
 		t.law = speech.ALaw
+	case formatPCM16:
+		t.pcm = new([2][speechBlock]int16)
 	}
 	for i := range t.silence {
 		t.silence[i] = f.silence()
@@ -53,8 +58,8 @@ func (t *speechTap) feed(m *mixer, n int) {
 		l, kl := m.source(left, done, k)
 		r, kr := m.source(right, done, k)
 		k = min(k, kl, kr)
-		if t.f == formatPCM16 {
-			t.an.Feed(t.decode(t.l[:k], l), t.decode(t.r[:k], r))
+		if t.pcm != nil {
+			t.an.Feed(t.decode(t.pcm[left][:k], l), t.decode(t.pcm[right][:k], r))
 		} else {
 			t.an.FeedG711(t.law, t.codes(l, k), t.codes(r, k))
 		}
