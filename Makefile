@@ -63,6 +63,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitID$$' -fuzztime $(FUZZTIME) ./central/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTimedatectl$$' -fuzztime $(FUZZTIME) ./internal/clocksync/
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzer$$' -fuzztime $(FUZZTIME) ./speech/
+	$(GO) test -run '^$$' -fuzz '^FuzzG711$$' -fuzztime $(FUZZTIME) ./speech/
 	$(GO) test -run '^$$' -fuzz '^FuzzJitter$$' -fuzztime $(FUZZTIME) ./rtpquality/
 	$(GO) test -run '^$$' -fuzz '^FuzzEModel$$' -fuzztime $(FUZZTIME) ./rtpquality/
 
