@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/switchtap/switchtap/capture"
 )
 
 // BenchmarkRecordPacket measures one matched RTP packet through the whole
@@ -46,6 +48,56 @@ func BenchmarkRecordPacket(b *testing.B) {
 	}
 	// Far faster than real time, the writer may not keep up: the leg is
 	// then cut (and the figure is not the recording's cost).
+	b.ReportMetric(float64(r.Stats().Cut), "cut")
+}
+
+// BenchmarkRecordPacketLegs is BenchmarkRecordPacket with 1,000 legs
+// recorded at once, their packets interleaved as on the wire (every leg's
+// two directions within each 20 ms): the state a packet needs is then no
+// longer in the cache, as in the capacity probe, so the figure counts the
+// memory fetches of a packet (issue 12). Speech analysis and the writer
+// included; ns/op is per packet.
+func BenchmarkRecordPacketLegs(b *testing.B) {
+	const legs = 1000
+	r, err := New(Config{Dir: filepath.Join(b.TempDir(), "rec"), WaitForDisk: true}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type dir struct {
+		d   *capture.Datagram
+		buf []byte
+	}
+	dirs := make([]dir, 0, 2*legs)
+	for i := range legs {
+		id := fmt.Sprintf("leg-%d", i)
+		ca := netip.AddrPortFrom(callerAddr.Addr(), uint16(20000+2*i))
+		ce := netip.AddrPortFrom(calleeAddr.Addr(), uint16(30000+2*i))
+		r.Media(id, t0, true, false, sdpBody(ca, "RTP/AVP", "0 101", g711Attrs))
+		r.Media(id, t0, false, false, sdpBody(ce, "RTP/AVP", "0 101", g711Attrs))
+		r.Answered(id, id, t0)
+		for k, ends := range [2][2]netip.AddrPort{{ca, ce}, {ce, ca}} {
+			buf := pkt{ssrc: uint32(2*i + k + 1), fill: byte(i)}.marshal(b)
+			dirs = append(dirs, dir{datagram(ends[0], ends[1], t0, buf), buf})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		x := dirs[i%len(dirs)]
+		n := uint32(i / len(dirs))
+		x.d.Time = t0.Add(time.Duration(n)*20*time.Millisecond + time.Duration(i%len(dirs))*10*time.Microsecond)
+		p := x.buf
+		p[2], p[3] = byte(n>>8), byte(n)
+		ts := n * 160
+		p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		if !r.Packet(x.d) {
+			b.Fatal("not matched")
+		}
+	}
+	b.StopTimer()
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(r.Stats().Cut), "cut")
 }
 
