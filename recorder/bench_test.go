@@ -77,12 +77,7 @@ func BenchmarkRecordPacketLegs(b *testing.B) {
 	}
 	dirs := make([]direction, 0, 2*legs)
 	for i := range legs {
-		id := fmt.Sprintf("leg-%d", i)
-		ca := netip.AddrPortFrom(callerAddr.Addr(), uint16(20000+2*i))
-		ce := netip.AddrPortFrom(calleeAddr.Addr(), uint16(30000+2*i))
-		r.Media(id, t0, true, false, sdpBody(ca, "RTP/AVP", "0 101", g711Attrs))
-		r.Media(id, t0, false, false, sdpBody(ce, "RTP/AVP", "0 101", g711Attrs))
-		r.Answered(id, id, t0)
+		ca, ce := answerLeg(r, i)
 		for k, ends := range [2][2]netip.AddrPort{{ca, ce}, {ce, ca}} {
 			buf := pkt{ssrc: uint32(2*i + k + 1), fill: byte(i)}.marshal(b)
 			dirs = append(dirs, direction{datagram(ends[0], ends[1], t0, buf), buf})
@@ -184,12 +179,7 @@ func BenchmarkLegMemory(b *testing.B) {
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
 				for i := range legs {
-					id := fmt.Sprintf("leg-%d", i)
-					ca := netip.AddrPortFrom(callerAddr.Addr(), uint16(20000+2*i))
-					ce := netip.AddrPortFrom(calleeAddr.Addr(), uint16(30000+2*i))
-					r.Media(id, t0, true, false, sdpBody(ca, "RTP/AVP", "0 101", g711Attrs))
-					r.Media(id, t0, false, false, sdpBody(ce, "RTP/AVP", "0 101", g711Attrs))
-					r.Answered(id, id, t0)
+					ca, ce := answerLeg(r, i)
 					if !audio {
 						continue
 					}
@@ -225,4 +215,16 @@ func BenchmarkLegMemory(b *testing.B) {
 			}
 		})
 	}
+}
+
+// answerLeg answers leg i of many (G.711 with events both ways, each leg
+// on ports of its own) and returns its caller's and callee's addresses.
+func answerLeg(r *Recorder, i int) (caller, callee netip.AddrPort) {
+	id := fmt.Sprintf("leg-%d", i)
+	caller = netip.AddrPortFrom(callerAddr.Addr(), uint16(20000+2*i)) //nolint:gosec // G115: i < 1,000.
+	callee = netip.AddrPortFrom(calleeAddr.Addr(), uint16(30000+2*i)) //nolint:gosec // G115: i < 1,000.
+	r.Media(id, t0, true, false, sdpBody(caller, "RTP/AVP", "0 101", g711Attrs))
+	r.Media(id, t0, false, false, sdpBody(callee, "RTP/AVP", "0 101", g711Attrs))
+	r.Answered(id, id, t0)
+	return caller, callee
 }

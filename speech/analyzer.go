@@ -56,29 +56,35 @@ func New(cfg Config) (*Analyzer, error) {
 // recorder always passes equal lengths).
 func (a *Analyzer) Feed(caller, callee []int16) {
 	k := min(len(caller), len(callee))
-	caller, callee = caller[:k], callee[:k]
-	if a.partN > 0 {
-		c := copy(a.part[Caller][a.partN:], caller)
-		copy(a.part[Callee][a.partN:], callee)
-		a.partN += c
-		caller, callee = caller[c:], callee[c:]
-		if a.partN < FrameSamples {
+	feedFrames(&a.part, &a.partN, caller[:k], callee[:k], a.frame)
+}
+
+// feedFrames cuts two sides' samples c and e (of equal length) into
+// frames for frame, keeping a partial frame in part (partN samples of it)
+// for the next call.
+func feedFrames[T int16 | byte](part *[2][FrameSamples]T, partN *int, c, e []T, frame func(c, e *[FrameSamples]T)) {
+	if *partN > 0 {
+		n := copy(part[Caller][*partN:], c)
+		copy(part[Callee][*partN:], e)
+		*partN += n
+		c, e = c[n:], e[n:]
+		if *partN < FrameSamples {
 			return
 		}
-		a.frame(a.part[Caller][:], a.part[Callee][:])
-		a.partN = 0
+		frame(&part[Caller], &part[Callee])
+		*partN = 0
 	}
-	for len(caller) >= FrameSamples {
-		a.frame(caller[:FrameSamples], callee[:FrameSamples])
-		caller, callee = caller[FrameSamples:], callee[FrameSamples:]
+	for len(c) >= FrameSamples {
+		frame((*[FrameSamples]T)(c), (*[FrameSamples]T)(e))
+		c, e = c[FrameSamples:], e[FrameSamples:]
 	}
-	a.partN = copy(a.part[Caller][:], caller)
-	copy(a.part[Callee][:], callee)
+	*partN = copy(part[Caller][:], c)
+	copy(part[Callee][:], e)
 }
 
 // frame analyses one frame of both sides.
-func (a *Analyzer) frame(caller, callee []int16) {
-	for i, x := range [2][]int16{caller, callee} {
+func (a *Analyzer) frame(caller, callee *[FrameSamples]int16) {
+	for i, x := range [2]*[FrameSamples]int16{caller, callee} {
 		if s, ok := a.side[i].frame(&a.p, a.n, x); ok {
 			s.side = uint8(i) //nolint:gosec // G115: i is 0 or 1.
 			a.add(s)

@@ -11,22 +11,7 @@ import (
 // noise, fed in 20 ms blocks as the mixer flushes.
 func BenchmarkFrame(b *testing.B) {
 	tl := benchTimeline(b)
-	a, err := New(DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	const block = 2 * FrameSamples
-	n := len(tl.Side[0]) / block * block
-	i := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for k := 0; k < b.N; k += 2 {
-		if i == n {
-			i = 0
-		}
-		a.Feed(tl.Side[0][i:i+block], tl.Side[1][i:i+block])
-		i += block
-	}
+	benchFeed(b, len(tl.Side[0]), func(a *Analyzer, i, j int) { a.Feed(tl.Side[0][i:j], tl.Side[1][i:j]) })
 }
 
 // BenchmarkFrameG711 is BenchmarkFrame on the μ-law codes of the same
@@ -34,12 +19,18 @@ func BenchmarkFrame(b *testing.B) {
 func BenchmarkFrameG711(b *testing.B) {
 	tl := benchTimeline(b)
 	c, e := encodeSamples(ULaw, tl.Side[0]), encodeSamples(ULaw, tl.Side[1])
+	benchFeed(b, len(c), func(a *Analyzer, i, j int) { a.FeedG711(ULaw, c[i:j], e[i:j]) })
+}
+
+// benchFeed feeds samples [i, j) of n to one analyzer in 20 ms blocks, a
+// block per two frames of b.N, round and round.
+func benchFeed(b *testing.B, n int, feed func(a *Analyzer, i, j int)) {
 	a, err := New(DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
 	const block = 2 * FrameSamples
-	n := len(c) / block * block
+	n = n / block * block
 	i := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,7 +38,7 @@ func BenchmarkFrameG711(b *testing.B) {
 		if i == n {
 			i = 0
 		}
-		a.FeedG711(ULaw, c[i:i+block], e[i:i+block])
+		feed(a, i, i+block)
 		i += block
 	}
 }

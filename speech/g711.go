@@ -64,28 +64,7 @@ func energyG711(x *[FrameSamples]byte, tab *[256]g711Code, last int16) (sum int6
 func (a *Analyzer) FeedG711(law Law, caller, callee []byte) {
 	a.law = &g711Tables[law&1]
 	k := min(len(caller), len(callee))
-	a.feedCodes(caller[:k], callee[:k])
-}
-
-// feedCodes is Feed's framing for codes; c and e have the same length.
-func (a *Analyzer) feedCodes(c, e []byte) {
-	if a.partN > 0 {
-		n := copy(a.partCodes[Caller][a.partN:], c)
-		copy(a.partCodes[Callee][a.partN:], e)
-		a.partN += n
-		c, e = c[n:], e[n:]
-		if a.partN < FrameSamples {
-			return
-		}
-		a.frameCodes(&a.partCodes[Caller], &a.partCodes[Callee])
-		a.partN = 0
-	}
-	for len(c) >= FrameSamples {
-		a.frameCodes((*[FrameSamples]byte)(c), (*[FrameSamples]byte)(e))
-		c, e = c[FrameSamples:], e[FrameSamples:]
-	}
-	a.partN = copy(a.partCodes[Caller][:], c)
-	copy(a.partCodes[Callee][:], e)
+	feedFrames(&a.partCodes, &a.partN, caller[:k], callee[:k], a.frameCodes)
 }
 
 // frameCodes is frame for codes.

@@ -99,14 +99,14 @@ func (t *track) speech(f int64) bool {
 
 // frame takes frame n (FrameSamples samples) and returns the turn that
 // ended with it, if any.
-func (t *track) frame(p *params, n int64, x []int16) (segment, bool) {
-	sum, cross := energy((*[FrameSamples]int16)(x), t.prevLast)
+func (t *track) frame(p *params, n int64, x *[FrameSamples]int16) (segment, bool) {
+	sum, cross := energy(x, t.prevLast)
 	t.prevLast = x[FrameSamples-1]
 	active, onset, amp := t.level(p, sum, cross)
 	if onset {
-		t.onset = n*FrameSamples + t.refine(x, amp)
+		t.onset = n*FrameSamples + t.refine(x[:], amp)
 	}
-	copy(t.prev[:], x)
+	t.prev = *x
 	return t.step(p, n, active)
 }
 
