@@ -8,8 +8,21 @@ import (
 	"github.com/switchtap/switchtap/speech"
 )
 
-// speechBlock is the samples the tap decodes at a time.
-const speechBlock = 256
+// speechBlock is the samples the tap feeds at a time: whole 10 ms frames,
+// so the analyzer keeps no partial frame but at a flush's end.
+const speechBlock = 4 * speech.FrameSamples
+
+// idleBlocks are the frames of silence of a G.711 file (its law's idle
+// code, as the mixer fills), fed for the frames past a channel's ring.
+// Constant after init.
+var idleBlocks = func() (b [2][speechBlock]byte) {
+	for law, f := range [2]format{formatULaw, formatALaw} {
+		for i := range b[law] {
+			b[law][i] = f.silence()
+		}
+	}
+	return b
+}()
 
 // speechTap feeds a leg's audio, as the mixer flushes it (both channels
 // aligned, silence where no packet landed), to its voice-activity
@@ -18,11 +31,8 @@ const speechBlock = 256
 // nil tap does nothing.
 type speechTap struct {
 	an *speech.Analyzer
-	f  format
-	// law is the law of a G.711 file; silence its idle code, for the
-	// frames past a channel's ring.
-	law     speech.Law
-	silence [speechBlock]byte
+	// law is the law of a G.711 file.
+	law speech.Law
 	// pcm holds the decoded samples of a 16-bit PCM file (nil for
 	// G.711, which needs none).
 	pcm *[2][speechBlock]int16
@@ -34,15 +44,12 @@ func newSpeechTap(f format, cfg speech.Config) (*speechTap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speech tap: %w", err)
 	}
-	t := &speechTap{an: an, f: f}
+	t := &speechTap{an: an}
 	switch f {
 	case formatALaw:
 		t.law = speech.ALaw
 	case formatPCM16:
 		t.pcm = new([2][speechBlock]int16)
-	}
-	for i := range t.silence {
-		t.silence[i] = f.silence()
 	}
 	return t, nil
 }
@@ -70,7 +77,7 @@ func (t *speechTap) feed(m *mixer, n int) {
 // codes returns k codes of b, or of silence for nil.
 func (t *speechTap) codes(b []byte, k int) []byte {
 	if b == nil {
-		return t.silence[:k]
+		return idleBlocks[t.law][:k]
 	}
 	return b[:k]
 }
