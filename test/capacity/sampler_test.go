@@ -22,8 +22,12 @@ type sampler struct {
 	// anonPeakKB is the highest RssAnon: the heap and stacks, without the
 	// binary's pages (page cache) and the capture ring.
 	anonPeakKB float64
-	peakPPS    float64
-	err        error
+	// peakSet is the resident set split by kind, read when VmRSS was at
+	// its peak (zero if that reading failed; setErr says why).
+	peakSet residentSet
+	setErr  error
+	peakPPS float64
+	err     error
 }
 
 func startSampler(ctx context.Context, pid int, ns string) *sampler {
@@ -44,6 +48,9 @@ func (s *sampler) run(ctx context.Context) {
 		now := time.Now()
 		s.mu.Lock()
 		if err == nil {
+			if kb > s.rssPeakKB {
+				s.peakSet, s.setErr = readResidentSet(s.pid)
+			}
 			s.rssPeakKB = max(s.rssPeakKB, kb)
 		} else if s.err == nil {
 			s.err = err
@@ -77,6 +84,14 @@ func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS float64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rssPeakKB, s.anonPeakKB, s.peakPPS, s.err
+}
+
+// peakResidentSet returns the resident set's parts at VmRSS's peak (after
+// finish).
+func (s *sampler) peakResidentSet() (residentSet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakSet, s.setErr
 }
 
 // rxPackets reads the packets received on the capture interface of

@@ -78,7 +78,9 @@ type step struct {
 	// anonPeakKB is the highest RssAnon sampled (VmRSS less the binary's
 	// pages and the capture ring).
 	anonPeakKB float64
-	elapsed    time.Duration
+	// peakSet is the resident set by kind at VmRSS's peak.
+	peakSet residentSet
+	elapsed time.Duration
 	// asked is the average rate the step asks of tcpreplay (0 at top
 	// speed); load the machine's load averages over 1 minute at the
 	// step's start and end (other work on the cores skews the figures).
@@ -122,11 +124,11 @@ func (s step) String() string {
 	}
 	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops, "+
 		"%d/%d records (%d missing, %d wrong), %d recordings incomplete, %d calls at once; daemon %.2f CPU-s = %.3f CPU-s per million packets = %.0f recorded calls per core (idle %.1f%% of a core); "+
-		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; step %v, load average %s → %s",
+		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; at the peak %v; step %v, load average %s → %s",
 		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops,
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
-		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.elapsed.Round(time.Second), s.load[0], s.load[1])
+		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.elapsed.Round(time.Second), s.load[0], s.load[1])
 }
 
 // runStep runs one step: a fresh data directory and daemon, the capture
@@ -215,6 +217,12 @@ func runStep(t *testing.T, h harness, r rate) step {
 	}
 	if st.rssPeakKB, st.anonPeakKB, st.peakPPS, err = smp.finish(); err != nil {
 		t.Fatalf("sampling the daemon: %v", err)
+	}
+	// The split is a reading for the note, not a condition of the step.
+	if rs, err := smp.peakResidentSet(); err != nil {
+		t.Logf("resident set at the peak: %v", err)
+	} else {
+		st.peakSet = rs
 	}
 	if err := daemon.Stop(syscall.SIGTERM, time.Minute); err != nil {
 		t.Fatalf("stop switchtap run (want exit 0 on SIGTERM): %v", err)
