@@ -12,10 +12,12 @@ import (
 // sampler reads, each second while a step runs, the daemon's resident
 // set and the packets its interface has received, for the peak of both.
 type sampler struct {
-	pid  int
-	ns   string
-	stop chan struct{}
-	done chan struct{}
+	pid int
+	ns  string
+	// exe and dataDir name the daemon's binary and store in its smaps.
+	exe, dataDir string
+	stop         chan struct{}
+	done         chan struct{}
 
 	mu        sync.Mutex
 	rssPeakKB float64
@@ -30,8 +32,9 @@ type sampler struct {
 	err     error
 }
 
-func startSampler(ctx context.Context, pid int, ns string) *sampler {
-	s := &sampler{pid: pid, ns: ns, stop: make(chan struct{}), done: make(chan struct{})}
+func startSampler(ctx context.Context, pid int, ns, dataDir string) *sampler {
+	s := &sampler{pid: pid, ns: ns, dataDir: dataDir, stop: make(chan struct{}), done: make(chan struct{})}
+	s.exe, s.setErr = exePath(pid)
 	go s.run(ctx)
 	return s
 }
@@ -41,16 +44,27 @@ func (s *sampler) run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastRx, lastAt := int64(-1), time.Time{}
+	// peakKB is rssPeakKB, kept here so that smaps is read outside the
+	// lock, and only at a new peak (reading it takes the daemon's mmap
+	// lock).
+	peakKB := 0.0
 	for {
 		kb, err := statusKB(s.pid, "VmRSS")
 		anon, anonErr := statusKB(s.pid, "RssAnon")
 		rx, rxErr := rxPackets(ctx, s.ns)
+		newPeak := err == nil && kb > peakKB && s.exe != ""
+		var set residentSet
+		var setErr error
+		if newPeak {
+			peakKB = kb
+			set, setErr = readResidentSet(s.pid, s.exe, s.dataDir)
+		}
 		now := time.Now()
 		s.mu.Lock()
+		if newPeak {
+			s.peakSet, s.setErr = set, setErr
+		}
 		if err == nil {
-			if kb > s.rssPeakKB {
-				s.peakSet, s.setErr = readResidentSet(s.pid)
-			}
 			s.rssPeakKB = max(s.rssPeakKB, kb)
 		} else if s.err == nil {
 			s.err = err

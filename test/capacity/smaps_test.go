@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,31 +23,41 @@ type residentSet struct {
 	ringKB float64
 	// binaryKB is the executable's own pages.
 	binaryKB float64
-	// storeKB is other files mapped: badger's value log and memtable
-	// files (it mmaps both).
+	// storeKB is files mapped from the data directory: badger's value
+	// log and memtable files (it mmaps both).
 	storeKB float64
+	// otherKB is any other file mapped.
+	otherKB float64
 }
 
 func (r residentSet) String() string {
-	return fmt.Sprintf("anonymous %.1f MB, capture ring %.1f MB, binary %.1f MB, store's mmapped files %.1f MB",
-		r.anonKB/1024, r.ringKB/1024, r.binaryKB/1024, r.storeKB/1024)
+	return fmt.Sprintf("anonymous %.1f MB, capture ring %.1f MB, binary %.1f MB, store's mmapped files %.1f MB, other files %.1f MB",
+		r.anonKB/1024, r.ringKB/1024, r.binaryKB/1024, r.storeKB/1024, r.otherKB/1024)
 }
 
 // totalKB is the sum of the parts (VmRSS, as smaps counts it).
-func (r residentSet) totalKB() float64 { return r.anonKB + r.ringKB + r.binaryKB + r.storeKB }
+func (r residentSet) totalKB() float64 {
+	return r.anonKB + r.ringKB + r.binaryKB + r.storeKB + r.otherKB
+}
 
-// readResidentSet reads /proc/PID/smaps of pid.
-func readResidentSet(pid int) (residentSet, error) {
+// exePath is the executable of pid, as its mappings name it.
+func exePath(pid int) (string, error) {
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	if err != nil {
-		return residentSet{}, fmt.Errorf("resident set of %d: %w", pid, err)
+		return "", fmt.Errorf("executable of %d: %w", pid, err)
 	}
+	return exe, nil
+}
+
+// readResidentSet reads /proc/PID/smaps of pid, whose executable is exe
+// and whose store is under dataDir.
+func readResidentSet(pid int, exe, dataDir string) (residentSet, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
 		return residentSet{}, fmt.Errorf("resident set of %d: %w", pid, err)
 	}
 	defer f.Close()
-	rs, err := parseSmaps(f, exe)
+	rs, err := parseSmaps(f, exe, dataDir)
 	if err != nil {
 		return residentSet{}, fmt.Errorf("/proc/%d/smaps: %w", pid, err)
 	}
@@ -54,8 +65,10 @@ func readResidentSet(pid int) (residentSet, error) {
 }
 
 // parseSmaps sums the Rss of each mapping of smaps (proc(5)) by kind;
-// exe is the executable's path, as the mappings name it.
-func parseSmaps(r io.Reader, exe string) (residentSet, error) {
+// exe is the executable's path, as the mappings name it, dataDir the
+// store's directory.
+func parseSmaps(r io.Reader, exe, dataDir string) (residentSet, error) {
+	storePrefix := filepath.Clean(dataDir) + string(filepath.Separator)
 	var rs residentSet
 	kind := (*float64)(nil)
 	sc := bufio.NewScanner(r)
@@ -78,8 +91,10 @@ func parseSmaps(r io.Reader, exe string) (residentSet, error) {
 				kind = &rs.ringKB
 			case path == exe:
 				kind = &rs.binaryKB
-			default:
+			case strings.HasPrefix(path, storePrefix):
 				kind = &rs.storeKB
+			default:
+				kind = &rs.otherKB
 			}
 			continue
 		}
@@ -102,7 +117,7 @@ func parseSmaps(r io.Reader, exe string) (residentSet, error) {
 }
 
 func TestParseSmaps(t *testing.T) {
-	const exe = "/usr/bin/switchtap"
+	const exe, dataDir = "/usr/bin/switchtap", "/var/lib/switchtap/store/"
 	tests := []struct {
 		name  string
 		smaps string
@@ -122,8 +137,10 @@ Rss:               16384 kB
 Rss:               12288 kB
 7ffd1000-7ffd2000 rw-p 00000000 00:00 0                          [stack]
 Rss:                 132 kB
+7ffd3000-7ffd4000 r--p 00000000 fe:00 9 /var/lib/switchtap/store-old/x
+Rss:                   4 kB
 `,
-			want: residentSet{anonKB: 70304, ringKB: 16384, binaryKB: 10220, storeKB: 12288},
+			want: residentSet{anonKB: 70304, ringKB: 16384, binaryKB: 10220, storeKB: 12288, otherKB: 4},
 		},
 		{name: "empty", smaps: ""},
 		{name: "Rss before any mapping", smaps: "Rss: 4 kB\n", bad: true},
@@ -131,7 +148,7 @@ Rss:                 132 kB
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseSmaps(strings.NewReader(tc.smaps), exe)
+			got, err := parseSmaps(strings.NewReader(tc.smaps), exe, dataDir)
 			if (err != nil) != tc.bad {
 				t.Fatalf("parseSmaps: %v, want error %v", err, tc.bad)
 			}
@@ -146,7 +163,11 @@ Rss:                 132 kB
 // its VmRSS (within what changed between the two reads) and the binary's
 // pages are found.
 func TestReadResidentSetSelf(t *testing.T) {
-	rs, err := readResidentSet(os.Getpid())
+	exe, err := exePath(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := readResidentSet(os.Getpid(), exe, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,7 +175,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 		t.Fatalf("switchtap run: %v", err)
 	}
 	pid := daemon.Cmd.Process.Pid
-	smp := startSampler(ctx, pid, h.link.tapNS)
+	smp := startSampler(ctx, pid, h.link.tapNS, dataDir)
 	st := step{rate: r, load: [2]string{loadAverage(), ""}}
 	if r.mult > 0 {
 		st.asked = float64(h.load.frames) / length.Seconds()
