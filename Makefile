@@ -14,10 +14,18 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchtap
 
 # The full suite. Tests that need root, SIPp or ../shared/pcaps skip on a
-# laptop; CI sets SWITCHTAP_REQUIRE_ALL=1 so that they fail instead.
+# laptop; CI sets SWITCHTAP_REQUIRE_ALL=1 so that they fail instead. The
+# lab (SOLO) runs alone after the rest: it measures the daemon in real time
+# (0 kernel drops at 18,000 packets/s, the panel within 50 ms), and beside
+# the sync tests' boxes and PostgreSQL (load average 16-25 on 2 cores) it
+# measured the machine instead: 37,638 drops in a run that has none alone.
+SOLO      := github.com/switchtap/switchtap/test/lab
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	@rc=0; \
+	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -vxF '$(SOLO)') || rc=1; \
+	$(GO) test -count=1 -timeout 20m $(SOLO) || rc=1; \
+	exit $$rc
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -19,25 +19,28 @@ import (
 
 // Ring geometry of the TPACKET_V3 capture. A block is handed to the reader
 // when full or blockTimeout after its first packet, so a packet waits at
-// most that long in the kernel on a quiet line. The ring holds as many
-// blocks as fit the ring size: on a quiet line every block is retired
-// after blockTimeout with few packets in it, so the number of blocks, not
-// their bytes, is how long the reader may stall (disk writes, a scrape)
-// before the kernel drops: 128 blocks × 5 ms = 640 ms at the least, and
-// seconds at the rates of a switchboard. A block must hold the largest
-// frame (segmentation offload merges frames up to 64 KiB).
+// most that long in the kernel. The ring holds as many blocks as fit the
+// ring size, and below about 120,000 packets/s (128 KiB of 214-byte RTP
+// frames in 5 ms) every block is retired by its timeout before it fills:
+// the number of blocks, not their bytes, is how long the reader may stall
+// before the kernel drops, 128 blocks × 5 ms = 640 ms at a switchboard's
+// rates. A block must hold the largest frame (segmentation offload merges
+// frames up to 64 KiB).
 const (
 	ringBlockBytes = 128 << 10
 	ringFrameBytes = 1 << 12
 	blockTimeout   = 5 * time.Millisecond
-	// pollTimeout bounds how long a read waits before it looks whether the
-	// capture was closed.
-	pollTimeout = 50 * time.Millisecond
 	// napMin is the first nap of a read that finds no block ready: a
 	// block is retired at most blockTimeout after its first packet, so
 	// while packets come one nap finds one or two blocks ready. Naps
-	// double while none is, up to pollTimeout on a quiet line.
+	// double while none is, up to napMax on a quiet line.
 	napMin = blockTimeout
+	// napMax bounds a nap, and with blockTimeout how late the reader sees
+	// the first packet after a quiet spell: the 200 OK that ends a ring
+	// after seconds without RTP reaches the pipeline within 5 + 20 ms, and
+	// the alarm panel clears within the lab's 50 ms (at 50 ms the two made
+	// 55 ms). A quiet line costs 50 looks a second.
+	napMax = 20 * time.Millisecond
 )
 
 // Live is a live capture on one interface through an AF_PACKET TPACKET_V3
@@ -160,7 +163,7 @@ func (l *Live) ReadFrame() (Frame, error) {
 			// polling at its fastest; a nap leaves the P idle. Measured
 			// on the capacity probe's one core: 8–16 % less CPU a packet
 			// at 91,000–96,000 packets/s, 3–7 % less at 150,000–175,000.
-			l.nap = min(max(2*l.nap, napMin), pollTimeout)
+			l.nap = min(max(2*l.nap, napMin), napMax)
 			time.Sleep(l.nap)
 			continue
 		}
@@ -228,7 +231,7 @@ func (l *Live) Release() {
 }
 
 // Close stops the capture: a ReadFrame blocked in another goroutine returns
-// io.EOF within pollTimeout. It waits until the frame last read is no longer
+// io.EOF within napMax. It waits until the frame last read is no longer
 // in use (the reader's next ReadFrame), then releases the ring.
 func (l *Live) Close() error {
 	if l.closed.Swap(true) {
