@@ -53,6 +53,7 @@ const flushChunk = 1600
 func newMixer(out chunkSink, f format, limit int) *mixer {
 	w := f.width()
 	m := &mixer{out: out, f: f, width: w, align: channels * w, limit: int64(limit)}
+	m.pend.short = f.wav().headerBytes()
 	m.chans = [2]chanPlacer{{m, left}, {m, right}}
 	return m
 }

@@ -37,6 +37,15 @@ func (f format) wav() wavFormat {
 	return wavFormat{tagPCM, 16, 2 * channels}
 }
 
+// headerBytes is the length of header's result: 44 bytes for PCM, 58 with
+// the fmt extension and fact chunk of the G.711 formats.
+func (w wavFormat) headerBytes() int {
+	if w.tag == tagPCM {
+		return 44
+	}
+	return 58
+}
+
 // header returns the header of a file with dataBytes of samples. The data
 // chunk's payload starts right after it.
 func (w wavFormat) header(dataBytes uint32) []byte {

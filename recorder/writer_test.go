@@ -409,3 +409,96 @@ func TestWriterFailuresOneLineARound(t *testing.T) {
 		})
 	}
 }
+
+// writeLog is a file that records the span of every Write.
+type writeLog struct {
+	writeFile
+	mu    *sync.Mutex
+	spans *[][2]int64 // offset, length
+	off   int64
+}
+
+func (f *writeLog) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	*f.spans = append(*f.spans, [2]int64{f.off, int64(len(p))})
+	f.mu.Unlock()
+	n, err := f.writeFile.Write(p)
+	f.off += int64(n)
+	return n, err
+}
+
+// TestWritesEndOnChunkBoundaries: a file's first write is its header and a
+// chunk short by the header, so that every write but the last ends on a
+// chunkBytes boundary of the file (a write ending inside a file-system
+// block makes the kernel zero the rest of the block first), for the G.711
+// file (58-byte header) and the PCM one (44), and the file is the same.
+func TestWritesEndOnChunkBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pcm  bool
+		hdr  int
+	}{{"pcmu", false, 58}, {"pcm", true, 44}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fileFormat(kindPCMU, kindPCMU, tc.pcm).wav().headerBytes(); got != tc.hdr {
+				t.Fatalf("headerBytes = %d, want %d", got, tc.hdr)
+			}
+			var mu sync.Mutex
+			var spans [][2]int64
+			open := func(path string) (writeFile, error) {
+				f, err := openPart(path)
+				if err != nil {
+					return nil, err
+				}
+				return &writeLog{writeFile: f, mu: &mu, spans: &spans}, nil
+			}
+			dir := filepath.Join(t.TempDir(), "rec")
+			r := newRecorder(t, Config{Dir: dir, PCM: tc.pcm, openFile: open})
+			a := netip.AddrPortFrom(callerAddr.Addr(), 22000)
+			b := netip.AddrPortFrom(calleeAddr.Addr(), 32000)
+			r.Media("align", t0, true, false, sdpBody(a, "RTP/AVP", "0", ""))
+			r.Media("align", t0, false, false, sdpBody(b, "RTP/AVP", "0", ""))
+			r.Answered("align", "align", t0)
+			const packets = 175 // 3.5 s: several chunks and a partial one
+			for k := range packets {
+				at := t0.Add(time.Duration(k) * 20 * time.Millisecond)
+				for d, src := range []netip.AddrPort{a, b} {
+					p := pkt{seq: uint16(k), ts: uint32(k) * 160, ssrc: uint32(d + 1), fill: byte(0x10 + d)}.marshal(t)
+					r.Packet(datagram(src, [2]netip.AddrPort{b, a}[d], at, p))
+				}
+				r.Advance(at)
+			}
+			res := r.EndResult("align", t0.Add(packets*20*time.Millisecond))
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if res.Recording.File == "" {
+				t.Fatalf("no recording: %+v", res.Recording)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(spans) < 3 {
+				t.Fatalf("%d writes, want several chunks: %v", len(spans), spans)
+			}
+			for i, s := range spans[:len(spans)-1] {
+				if end := s[0] + s[1]; end%chunkBytes != 0 {
+					t.Errorf("write %d of %d ends at %d, not on a %d-byte boundary: %v", i+1, len(spans), end, chunkBytes, spans)
+				}
+			}
+			last := spans[len(spans)-1]
+			fi, err := os.Stat(filepath.Join(dir, res.Recording.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if end := last[0] + last[1]; end != fi.Size() {
+				t.Errorf("the writes end at %d, the file has %d bytes", end, fi.Size())
+			}
+			frame := 2
+			if tc.pcm {
+				frame = 4
+			}
+			if want := int64(tc.hdr) + packets*160*int64(frame); fi.Size() != want {
+				t.Errorf("file %d bytes, want %d (header and %d frames)", fi.Size(), want, packets*160)
+			}
+		})
+	}
+}
