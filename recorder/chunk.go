@@ -68,13 +68,14 @@ func (c *chunk) room(pool *blockPool) []byte {
 	return b[:min(len(b), chunkBytes-c.short-c.n)]
 }
 
-// release gives the blocks back to pool and empties the chunk.
+// release gives the blocks back to pool and empties the chunk; an emptied
+// chunk is a whole one (short is the file's first chunk's alone).
 func (c *chunk) release(pool *blockPool) {
 	for i, b := range c.blocks {
 		pool.put(b)
 		c.blocks[i] = nil
 	}
-	c.n = 0
+	c.n, c.short = 0, 0
 }
 
 // held is the memory the chunk holds, in bytes.

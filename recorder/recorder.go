@@ -735,7 +735,7 @@ func (r *Recorder) closeMix(l *leg, frames int64) {
 	// Handed to the writer (bound for the page cache): counted for the
 	// free-space budget now, as a finished file once durable
 	// (commitRound).
-	r.stats.BytesWritten += m.bytes + uint64(len(l.file.fmt.wav().header(0)))
+	r.stats.BytesWritten += m.bytes + uint64(l.file.fmt.wav().headerBytes()) //nolint:gosec // G115: 44 or 58.
 	r.handOff(l, commitJob{callID: l.callID, rel: l.relPath, file: l.file, op: op})
 }
 

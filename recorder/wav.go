@@ -37,31 +37,37 @@ func (f format) wav() wavFormat {
 	return wavFormat{tagPCM, 16, 2 * channels}
 }
 
-// headerBytes is the length of header's result: 44 bytes for PCM, 58 with
-// the fmt extension and fact chunk of the G.711 formats.
-func (w wavFormat) headerBytes() int {
+// fmtBytes is the length of the fmt chunk's body: a non-PCM format (G.711)
+// is a WAVEFORMATEX, with cbSize, and its file has a fact chunk too.
+func (w wavFormat) fmtBytes() uint32 {
 	if w.tag == tagPCM {
-		return 44
+		return 16
 	}
-	return 58
+	return 18
+}
+
+// headerBytes is the length of header's result, the offset of the samples:
+// RIFF and WAVE (12), the fmt chunk (8 + fmtBytes), the fact chunk of a
+// non-PCM file (12) and the data chunk's header (8) — 44 for PCM, 58 for
+// G.711.
+func (w wavFormat) headerBytes() int {
+	n := 12 + 8 + int(w.fmtBytes()) + 8
+	if w.tag != tagPCM {
+		n += 12
+	}
+	return n
 }
 
 // header returns the header of a file with dataBytes of samples. The data
 // chunk's payload starts right after it.
 func (w wavFormat) header(dataBytes uint32) []byte {
-	fmtLen := uint32(16)
-	if w.tag != tagPCM {
-		fmtLen = 18
-	}
-	b := make([]byte, 0, 58)
+	hdr := w.headerBytes()
+	b := make([]byte, 0, hdr)
 	b = append(b, "RIFF"...)
-	size := 4 + 8 + fmtLen + 8 + dataBytes
-	if w.tag != tagPCM {
-		size += 12
-	}
-	b = binary.LittleEndian.AppendUint32(b, size)
+	// The RIFF size counts everything after its own 8 bytes.
+	b = binary.LittleEndian.AppendUint32(b, uint32(hdr-8)+dataBytes) //nolint:gosec // G115: hdr is 44 or 58.
 	b = append(b, "WAVEfmt "...)
-	b = binary.LittleEndian.AppendUint32(b, fmtLen)
+	b = binary.LittleEndian.AppendUint32(b, w.fmtBytes())
 	b = binary.LittleEndian.AppendUint16(b, w.tag)
 	b = binary.LittleEndian.AppendUint16(b, channels)
 	b = binary.LittleEndian.AppendUint32(b, sampleRate)
@@ -253,7 +259,7 @@ func repairWAV(path string) error {
 	if err != nil {
 		return fmt.Errorf("repair %s: %w", path, err)
 	}
-	if off != int64(len(wf.header(0))) {
+	if off != int64(wf.headerBytes()) {
 		return fmt.Errorf("%w: %s: data at %d, not a layout we write", ErrBadWAV, path, off)
 	}
 	data := uint64(st.Size() - off)

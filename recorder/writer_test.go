@@ -431,7 +431,8 @@ func (f *writeLog) Write(p []byte) (int, error) {
 // chunk short by the header, so that every write but the last ends on a
 // chunkBytes boundary of the file (a write ending inside a file-system
 // block makes the kernel zero the rest of the block first), for the G.711
-// file (58-byte header) and the PCM one (44), and the file is the same.
+// file (58-byte header) and the PCM one (44), and the file holds the header
+// and every frame.
 func TestWritesEndOnChunkBoundaries(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -439,8 +440,12 @@ func TestWritesEndOnChunkBoundaries(t *testing.T) {
 		hdr  int
 	}{{"pcmu", false, 58}, {"pcm", true, 44}} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := fileFormat(kindPCMU, kindPCMU, tc.pcm).wav().headerBytes(); got != tc.hdr {
+			wf := fileFormat(kindPCMU, kindPCMU, tc.pcm).wav()
+			if got := wf.headerBytes(); got != tc.hdr {
 				t.Fatalf("headerBytes = %d, want %d", got, tc.hdr)
+			}
+			if got := len(wf.header(0)); got != tc.hdr {
+				t.Fatalf("header is %d bytes, want %d", got, tc.hdr)
 			}
 			var mu sync.Mutex
 			var spans [][2]int64
