@@ -87,6 +87,7 @@ func TestBoardMemoryHelper(t *testing.T) {
 	var rep boardReport
 	var ms runtime.MemStats
 	cs := make([]sip.Call, 0, boardGroup)
+	ladders := benchLadder(t)
 	recBytes, msgBytes := 0, 0
 	start := time.Now()
 	for i := 0; i < n; {
@@ -98,7 +99,7 @@ func TestBoardMemoryHelper(t *testing.T) {
 		}
 		cs = cs[:0]
 		for ; len(cs) < boardGroup && i < n; i++ {
-			c := withMessages(benchCall(i), benchLadder(march))
+			c := withMessages(benchCall(i), ladders(i))
 			c.InviteAt = march.Add(time.Duration(i) * gap)
 			if i < 100 {
 				r, _ := json.Marshal(c)

@@ -46,11 +46,13 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 		if err != nil {
 			return fmt.Errorf("encode call %s: %w", cs[i].ID, err)
 		}
-		vals[i].rec = v
+		vals[i].rec = s.codec.pack(v)
 		if len(cs[i].Messages) > 0 {
-			if vals[i].msgs, err = json.Marshal(cs[i].Messages); err != nil {
+			m, err := json.Marshal(cs[i].Messages)
+			if err != nil {
 				return fmt.Errorf("encode messages of call %s: %w", cs[i].ID, err)
 			}
+			vals[i].msgs = s.codec.pack(m)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -61,7 +63,8 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 	return s.putBatch(cs, vals)
 }
 
-// encoded is a record and its messages (nil for none) as stored.
+// encoded is a record and its messages (nil for none) as stored, packed
+// (codec.go).
 type encoded struct {
 	rec, msgs []byte
 }
@@ -70,7 +73,7 @@ type encoded struct {
 func (s *Store) putBatch(cs []sip.Call, vals []encoded) error {
 	err := s.db.Update(func(txn *badger.Txn) error {
 		for i := range cs {
-			if err := putTxn(txn, &cs[i], vals[i]); err != nil {
+			if err := s.putTxn(txn, &cs[i], vals[i]); err != nil {
 				return err
 			}
 		}
@@ -94,7 +97,7 @@ func (s *Store) putBatch(cs []sip.Call, vals []encoded) error {
 // the record's old primary key when invite_at changed (and its old
 // Call-ID index entry, in indexMessages). The transaction sees its own
 // pending writes, so a repeated id within one batch is handled too.
-func putTxn(txn *badger.Txn, c *sip.Call, val encoded) error {
+func (s *Store) putTxn(txn *badger.Txn, c *sip.Call, val encoded) error {
 	pk := callKey(c.InviteAt, c.ID)
 	ik := indexKey(c.ID)
 	var old []byte
@@ -109,7 +112,7 @@ func putTxn(txn *badger.Txn, c *sip.Call, val encoded) error {
 		}
 	}
 	// Before the old record goes: its call_id names its index entry.
-	if err := indexMessages(txn, c, val.msgs, old); err != nil {
+	if err := s.indexMessages(txn, c, val.msgs, old); err != nil {
 		return err
 	}
 	if old != nil && !bytes.Equal(old, pk) {
@@ -141,7 +144,7 @@ func (s *Store) Call(ctx context.Context, id string) (sip.Call, error) {
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		c, err = getCall(txn, id)
+		c, err = s.getCall(txn, id)
 		return err
 	})
 	if err != nil {
@@ -151,7 +154,7 @@ func (s *Store) Call(ctx context.Context, id string) (sip.Call, error) {
 }
 
 // getCall reads record id through its index entry, or ErrNotFound.
-func getCall(txn *badger.Txn, id string) (sip.Call, error) {
+func (s *Store) getCall(txn *badger.Txn, id string) (sip.Call, error) {
 	var c sip.Call
 	item, err := txn.Get(indexKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
@@ -171,7 +174,7 @@ func getCall(txn *badger.Txn, id string) (sip.Call, error) {
 	if err != nil {
 		return c, err
 	}
-	err = decode(item, &c)
+	err = s.decode(item, &c)
 	return c, err
 }
 
@@ -190,7 +193,7 @@ func (s *Store) Calls(ctx context.Context, from, to time.Time, fn func(sip.Call)
 	}
 	return s.scanRange(ctx, []byte(prefixCall), start, end, func(item *badger.Item) error {
 		var c sip.Call
-		if err := decode(item, &c); err != nil {
+		if err := s.decode(item, &c); err != nil {
 			return fmt.Errorf("scan calls: %w", err)
 		}
 		return fn(c)
@@ -225,9 +228,13 @@ func (s *Store) scanRange(ctx context.Context, prefix, start, end []byte, fn fun
 }
 
 // decode reads a record and checks it is the one its key names.
-func decode(item *badger.Item, c *sip.Call) error {
+func (s *Store) decode(item *badger.Item, c *sip.Call) error {
 	err := item.Value(func(v []byte) error {
-		return json.Unmarshal(v, c)
+		j, err := s.codec.unpack(v)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(j, c)
 	})
 	if err != nil {
 		return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)

@@ -35,7 +35,7 @@ func (s *Store) PutProgress(ctx context.Context, open, done []sip.Call) error {
 	}
 	cs := make([]sip.Call, 0, len(open)+len(done))
 	cs = append(append(cs, open...), done...)
-	vals, err := encodeCalls(cs)
+	vals, err := s.encodeCalls(cs)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ type progressVal struct {
 }
 
 // encodeCalls checks and encodes records as PutCalls does.
-func encodeCalls(cs []sip.Call) ([]progressVal, error) {
+func (s *Store) encodeCalls(cs []sip.Call) ([]progressVal, error) {
 	vals := make([]progressVal, len(cs))
 	for i := range cs {
 		if err := checkID(cs[i].ID); err != nil {
@@ -71,11 +71,13 @@ func encodeCalls(cs []sip.Call) ([]progressVal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode call %s: %w", cs[i].ID, err)
 		}
-		vals[i].rec = v
+		vals[i].rec = s.codec.pack(v)
 		if len(cs[i].Messages) > 0 {
-			if vals[i].msgs, err = json.Marshal(cs[i].Messages); err != nil {
+			m, err := json.Marshal(cs[i].Messages)
+			if err != nil {
 				return nil, fmt.Errorf("encode messages of call %s: %w", cs[i].ID, err)
 			}
+			vals[i].msgs = s.codec.pack(m)
 		}
 	}
 	return vals, nil
@@ -94,7 +96,7 @@ func (s *Store) putProgress(cs []sip.Call, vals []progressVal) error {
 				}
 				continue
 			}
-			if err := putTxn(txn, &cs[i], vals[i].encoded); err != nil {
+			if err := s.putTxn(txn, &cs[i], vals[i].encoded); err != nil {
 				return err
 			}
 			if err := txn.Delete(openKey(cs[i].ID)); err != nil {
@@ -147,7 +149,14 @@ func (s *Store) InProgress(ctx context.Context) ([]sip.Call, error) {
 				return fmt.Errorf("read index of %s: %w", id, err)
 			}
 			var c sip.Call
-			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &c) }); err != nil {
+			err := item.Value(func(v []byte) error {
+				j, err := s.codec.unpack(v)
+				if err != nil {
+					return err
+				}
+				return json.Unmarshal(j, &c)
+			})
+			if err != nil {
 				return fmt.Errorf("%w: call in progress %q: %w", ErrCorrupt, id, err)
 			}
 			if c.ID != id {

@@ -84,10 +84,10 @@ func parseCIDKey(k, prefix []byte) (string, bool) {
 // messages leaves those stored before. oldPK is the record's previous
 // primary key, nil for a new record: its index entry goes if the Call-ID
 // or invite_at changed.
-func indexMessages(txn *badger.Txn, c *sip.Call, msgs, oldPK []byte) error {
+func (s *Store) indexMessages(txn *badger.Txn, c *sip.Call, msgs, oldPK []byte) error {
 	nk := cidKey(c.CallID, c.InviteAt, c.ID)
 	if oldPK != nil {
-		oldKey, err := oldCIDKey(txn, oldPK, c.ID)
+		oldKey, err := s.oldCIDKey(txn, oldPK, c.ID)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func indexMessages(txn *badger.Txn, c *sip.Call, msgs, oldPK []byte) error {
 // that cannot be read does not stop the new one from replacing it (its
 // stray index entry, if any, is skipped by CallByCallID, which checks the
 // record it names).
-func oldCIDKey(txn *badger.Txn, pk []byte, id string) ([]byte, error) {
+func (s *Store) oldCIDKey(txn *badger.Txn, pk []byte, id string) ([]byte, error) {
 	at, _, err := parseCallKey(pk)
 	if err != nil {
 		return nil, nil
@@ -130,7 +130,14 @@ func oldCIDKey(txn *badger.Txn, pk []byte, id string) ([]byte, error) {
 	var old struct {
 		CallID string `json:"call_id"`
 	}
-	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil || old.CallID == "" {
+	err = item.Value(func(v []byte) error {
+		j, err := s.codec.unpack(v)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(j, &old)
+	})
+	if err != nil || old.CallID == "" {
 		return nil, nil
 	}
 	return cidKey(old.CallID, at, id), nil
@@ -155,7 +162,11 @@ func (s *Store) Messages(ctx context.Context, id string) ([]sip.LegMessage, erro
 			return err
 		}
 		return item.Value(func(v []byte) error {
-			if err := json.Unmarshal(v, &out); err != nil {
+			j, err := s.codec.unpack(v)
+			if err != nil {
+				return fmt.Errorf("key %q: %w", item.Key(), err)
+			}
+			if err := json.Unmarshal(j, &out); err != nil {
 				return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)
 			}
 			return nil
@@ -194,7 +205,7 @@ func (s *Store) CallByCallID(ctx context.Context, callID string) (sip.Call, erro
 			if !ok {
 				continue
 			}
-			got, err := getCall(txn, id)
+			got, err := s.getCall(txn, id)
 			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
 				// Not a record of this Call-ID (the key of a longer one),
 				// or one that cannot tell: the lookup goes on.

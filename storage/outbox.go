@@ -186,7 +186,7 @@ func (s *Store) OutboxAfter(ctx context.Context, after uint64, max int, fn func(
 			if e.Current, err = getUint64(txn, revKey(e.RecordID), 0); err != nil {
 				return fmt.Errorf("revision of %s: %w", e.RecordID, err)
 			}
-			if e.Record, err = rawCall(txn, e.RecordID); err != nil {
+			if e.Record, err = s.rawCall(txn, e.RecordID); err != nil {
 				return fmt.Errorf("outbox entry %d: %w", e.Seq, err)
 			}
 			if e.Current < e.Revision {
@@ -209,8 +209,8 @@ func (s *Store) OutboxAfter(ctx context.Context, after uint64, max int, fn func(
 	return err
 }
 
-// rawCall returns a copy of record id's stored JSON.
-func rawCall(txn *badger.Txn, id string) ([]byte, error) {
+// rawCall returns a copy of record id's stored JSON, unpacked.
+func (s *Store) rawCall(txn *badger.Txn, id string) ([]byte, error) {
 	item, err := txn.Get(indexKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: outbox names record %s, which is not stored", ErrCorrupt, id)
@@ -229,7 +229,13 @@ func rawCall(txn *badger.Txn, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return item.ValueCopy(nil)
+	var j []byte
+	err = item.Value(func(v []byte) error {
+		var err error
+		j, err = s.codec.unpackCopy(v)
+		return err
+	})
+	return j, err
 }
 
 // AckOutbox records that the server acknowledged every entry up to seq

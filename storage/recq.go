@@ -111,7 +111,7 @@ func (s *Store) QueueRecording(ctx context.Context, j RecJob) (bool, error) {
 				return err
 			}
 		}
-		c, err := getCall(txn, j.RecordID)
+		c, err := s.getCall(txn, j.RecordID)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func (s *Store) QueueRecording(ctx context.Context, j RecJob) (bool, error) {
 			if err != nil {
 				return fmt.Errorf("encode call %s: %w", c.ID, err)
 			}
-			if err := putTxn(txn, &c, encoded{rec: b}); err != nil {
+			if err := s.putTxn(txn, &c, encoded{rec: s.codec.pack(b)}); err != nil {
 				return err
 			}
 		}
@@ -261,7 +261,7 @@ func (s *Store) RecordingPending(ctx context.Context, id string, all bool) (bool
 		if err != nil {
 			return err
 		}
-		c, err := getCall(txn, id)
+		c, err := s.getCall(txn, id)
 		if errors.Is(err, ErrNotFound) {
 			// A file without its record: nothing would ever upload it.
 			return nil
@@ -294,10 +294,10 @@ func (s *Store) RecordingCandidates(ctx context.Context, all bool, settled time.
 	}
 	err = s.db.View(func(txn *badger.Txn) error {
 		if !all {
-			cs, err = keptCandidates(ctx, txn, settled, max)
+			cs, err = s.keptCandidates(ctx, txn, settled, max)
 			return err
 		}
-		cs, mark, err = allCandidates(ctx, txn, settled, max)
+		cs, mark, err = s.allCandidates(ctx, txn, settled, max)
 		return err
 	})
 	if err != nil {
@@ -319,7 +319,7 @@ func candidate(txn *badger.Txn, c *sip.Call, settled time.Time) (bool, error) {
 	return true, nil
 }
 
-func keptCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max int) ([]RecCandidate, error) {
+func (s *Store) keptCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max int) ([]RecCandidate, error) {
 	var cs []RecCandidate
 	o := badger.DefaultIteratorOptions
 	o.Prefix = []byte(prefixKeep)
@@ -331,7 +331,7 @@ func keptCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max
 			return nil, err
 		}
 		id := string(it.Item().Key()[len(prefixKeep):])
-		c, err := getCall(txn, id)
+		c, err := s.getCall(txn, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -349,7 +349,7 @@ func keptCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max
 	return cs, nil
 }
 
-func allCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max int) ([]RecCandidate, time.Time, error) {
+func (s *Store) allCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max int) ([]RecCandidate, time.Time, error) {
 	from, err := getUint64(txn, []byte(keyRecScan), 0)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -371,7 +371,7 @@ func allCandidates(ctx context.Context, txn *badger.Txn, settled time.Time, max 
 			return nil, time.Time{}, err
 		}
 		var c sip.Call
-		if err := decode(it.Item(), &c); err != nil {
+		if err := s.decode(it.Item(), &c); err != nil {
 			return nil, time.Time{}, err
 		}
 		last = c.InviteAt

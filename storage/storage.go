@@ -47,6 +47,8 @@ type Store struct {
 	db  guardedDB
 	dir string
 	log *slog.Logger
+	// codec packs records, ladders and calls in progress (codec.go).
+	codec *valueCodec
 
 	gcInterval time.Duration
 
@@ -91,13 +93,18 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := checkOpenRoom(dir, cfg.stat); err != nil {
 		return nil, err
 	}
+	codec, err := newValueCodec()
+	if err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(dir, log))
 	if err != nil {
+		codec.close()
 		return nil, fmt.Errorf("open badger in %s: %w", dir, err)
 	}
 	// The memtable and value log badger has just created are sparse.
 	g.written()
-	s := &Store{db: guardedDB{DB: db, guard: g}, dir: dir, log: log, gcInterval: cfg.gcInterval}
+	s := &Store{db: guardedDB{DB: db, guard: g}, dir: dir, log: log, codec: codec, gcInterval: cfg.gcInterval}
 	if err := g.check(false); err != nil {
 		// A degraded start: reads work, writes wait for space.
 		log.Warn("store opened on a low disk", "err", err)
@@ -139,11 +146,16 @@ func OpenReadOnly(dir string, opts ...Option) (*Store, error) {
 		log.Warn("store left open by a crash: opening it read-write to replay its memtable", "dir", dir)
 		return Open(dir, opts...)
 	}
+	codec, err := newValueCodec()
+	if err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(dir, log).WithReadOnly(true))
 	if err != nil {
+		codec.close()
 		return nil, fmt.Errorf("open badger in %s read-only: %w", dir, err)
 	}
-	return &Store{db: guardedDB{DB: db, guard: g}, dir: dir, log: log, gcInterval: cfg.gcInterval}, nil
+	return &Store{db: guardedDB{DB: db, guard: g}, dir: dir, log: log, codec: codec, gcInterval: cfg.gcInterval}, nil
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -218,6 +230,11 @@ func checkOpenRoom(dir string, stat func(string) (space, error)) error {
 // board's steady state is the calls' rate, so 4 MiB.
 const memTableSize = 4 << 20
 
+// valueThreshold is the largest value badger keeps in the LSM tree; larger
+// ones go to the value log, whose pages, written through a mapping, stay
+// resident. Packed (codec.go), a record and its ladder fit under it.
+const valueThreshold = 1 << 10
+
 // badgerOptions are badger's options measured for a 512 MB board
 // (docs/libs.md, "badger"): the defaults peak near 400 MB RSS, these near
 // 180 MB for 300 k records (with 8 MiB memtables; see memTableSize for
@@ -230,7 +247,7 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithValueLogFileSize(16 << 20).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(valueThreshold).
 		// Open panics if compression is on and BlockCacheSize is 0.
 		WithCompression(options.Snappy).
 		WithBlockCacheSize(4 << 20).
@@ -256,7 +273,9 @@ func (s *Store) Close() error {
 		// badger flushes its memtable at Close: give it the reserve's room.
 		g.release("close on a low disk")
 	}
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	s.codec.close()
+	if err != nil {
 		return fmt.Errorf("close badger: %w", err)
 	}
 	return nil
