@@ -36,7 +36,7 @@ func TestDeployExample(t *testing.T) {
 	if !reflect.DeepEqual(c.Device, d.Device) {
 		t.Fatalf("deploy example device %+v differs from defaults %+v", c.Device, d.Device)
 	}
-	if c.Ring != d.Ring || c.Calls != d.Calls || c.Metrics != d.Metrics || c.Recording != d.Recording || c.Web != d.Web || c.API != d.API || c.Report != d.Report || c.Sample != d.Sample || c.TimeZone != d.TimeZone || c.DataDir != d.DataDir || c.LogLevel != d.LogLevel || len(c.Receptionists) != 0 {
+	if c.Capture != d.Capture || c.Ring != d.Ring || c.Calls != d.Calls || c.Metrics != d.Metrics || c.Recording != d.Recording || c.Web != d.Web || c.API != d.API || c.Report != d.Report || c.Sample != d.Sample || c.TimeZone != d.TimeZone || c.DataDir != d.DataDir || c.LogLevel != d.LogLevel || len(c.Receptionists) != 0 {
 		t.Fatalf("deploy example %+v differs from defaults %+v", c, d)
 	}
 }

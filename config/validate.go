@@ -33,6 +33,7 @@ const MaxCallTable = 10_000_000
 // default or accepted as something else.
 func (c Config) Validate() error {
 	checks := []func() error{
+		c.validateCapture,
 		c.validateRing,
 		c.validateReceptionists,
 		c.validateCalls,
@@ -188,6 +189,13 @@ func (c Config) validatePaths() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("%w: data_dir is empty (it would mean the current directory): give a path, or leave the key out for %s", ErrInvalid, DefaultDataDir)
+	}
+	return nil
+}
+
+func (c Config) validateCapture() error {
+	if n := c.Capture.RingSize; n < MinRingSize || n > MaxRingSize {
+		return fmt.Errorf("%w: capture.ring_size %d: want %s to %s", ErrInvalid, uint64(n), ByteSize(MinRingSize), ByteSize(MaxRingSize))
 	}
 	return nil
 }

@@ -100,6 +100,12 @@ func TestValidate(t *testing.T) {
 		{"distinct receptionists", "receptionists: [{name: Ana, extensions: ['201'], ips: ['192.0.2.31']}, {name: Bea, extensions: ['202'], ips: ['192.0.2.32']}]\n", ""},
 		// Recording timers.
 		{"sweep_every zero", "recording: {sweep_every: 0s}\n", "recording.sweep_every"},
+		{"ring_size zero", "capture: {ring_size: 0}\n", "capture.ring_size"},
+		{"ring_size under 8 blocks", "capture: {ring_size: 512KiB}\n", "capture.ring_size"},
+		{"ring_size least", "capture: {ring_size: 1MiB}\n", ""},
+		{"ring_size board", "capture: {ring_size: 4MiB}\n", ""},
+		{"ring_size most", "capture: {ring_size: 256MiB}\n", ""},
+		{"ring_size too large", "capture: {ring_size: 257MiB}\n", "capture.ring_size"},
 		{"max_age negative", "recording: {max_age: -1h}\n", "recording.max_age"},
 		{"sweep_every negative", "recording: {sweep_every: -10m}\n", "recording.sweep_every"},
 		{"max_age 0 is unlimited", "recording: {max_age: 0s, sweep_every: 1s}\n", ""},

@@ -139,7 +139,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		}
 		// capture's errors name the interface and, for ErrPermission, say
 		// how to grant CAP_NET_RAW.
-		live, err := capture.OpenLive(cfg.Interface)
+		live, err := capture.OpenLive(cfg.Interface, capture.WithRingBytes(int(cfg.Capture.RingSize))) //nolint:gosec // G115: validated, at most MaxRingSize
 		if err != nil {
 			return nil, err
 		}

@@ -27,6 +27,9 @@ const (
 	// ratesEnv lists the multipliers to run instead of the whole ladder
 	// ("3" or "2,4"): one step to profile, or to repeat.
 	ratesEnv = "SWITCHTAP_CAPACITY_RATES"
+	// ringEnv sets the daemon's capture.ring_size ("4MiB"); the default
+	// is the shipped one.
+	ringEnv = "SWITCHTAP_CAPACITY_RING"
 )
 
 func capacityOptions() pcapgen.LoadOptions {

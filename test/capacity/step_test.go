@@ -157,7 +157,11 @@ func runStep(t *testing.T, h harness, r rate) step {
 		}
 	}()
 	cfgPath, dataDir := filepath.Join(dir, "switchtap.yaml"), filepath.Join(dir, "data")
-	if err := os.WriteFile(cfgPath, []byte(daemonConfig), 0o600); err != nil {
+	cfg := daemonConfig
+	if ring := os.Getenv(ringEnv); ring != "" {
+		cfg += "capture:\n  ring_size: " + ring + "\n"
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	defer freshExt4(t, dataDir, dataSize(h.load.bytes))()
