@@ -158,6 +158,10 @@ func (st *state) snapshot() metrics.Snapshot {
 	if k, err := d.KernelStats(); err == nil {
 		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped
 	}
+	if st.source != "pcap" { // the interface's name, or "pcap"
+		last, longest := d.CaptureLag()
+		s.CaptureLagSeconds, s.CaptureLagMaxSeconds = last.Seconds(), longest.Seconds()
+	}
 	if !ts.LastSIP.IsZero() {
 		s.LastSIPSeconds = d.Now().Sub(ts.LastSIP).Seconds()
 	}

@@ -33,6 +33,11 @@ type Snapshot struct {
 	// (PACKET_STATISTICS): seen by the kernel filter, and lost because the
 	// ring was full.
 	KernelReceived, KernelDropped uint64
+	// CaptureLagSeconds and CaptureLagMaxSeconds are how long the last
+	// batch of captured frames, and the longest since the start, had
+	// waited from the kernel's timestamp to the pipeline (live only): a
+	// lag nearing what capture.ring_size holds means kernel drops.
+	CaptureLagSeconds, CaptureLagMaxSeconds float64
 	// Frames were read from the source; Datagrams were decoded from them
 	// (UDP and TCP, after reassembly).
 	Frames, Datagrams uint64
@@ -136,6 +141,10 @@ func newSnapshotCollector(cfg Config) *snapshotCollector {
 				func(s *Snapshot) float64 { return float64(s.Frames) }),
 			counter("capture", "datagrams_total", "UDP and TCP datagrams decoded from the frames, after reassembly.",
 				func(s *Snapshot) float64 { return float64(s.Datagrams) }),
+			gauge("capture", "lag_seconds", "How long the last batch of captured frames waited, from the kernel's timestamp to the pipeline (live capture).",
+				func(s *Snapshot) float64 { return s.CaptureLagSeconds }),
+			gauge("capture", "lag_max_seconds", "The longest wait of a batch of captured frames since the start: near the time the capture ring holds, packets are dropped.",
+				func(s *Snapshot) float64 { return s.CaptureLagMaxSeconds }),
 			gauge("capture", "last_sip_age_seconds", "Time since the last SIP message, on the capture clock.",
 				func(s *Snapshot) float64 { return s.LastSIPSeconds }),
 			counter("sip", "messages_total", "SIP messages parsed.",

@@ -121,6 +121,8 @@ func TestSnapshotScalars(t *testing.T) {
 		{"evicted", func(s *Snapshot) { s.CallsEvicted = 20000 }, "switchtap_calls_evicted_total", 20000},
 		{"aggregated", func(s *Snapshot) { s.CallsAggregated = 53595 }, "switchtap_calls_aggregated_total", 53595},
 		{"sip age", func(s *Snapshot) { s.LastSIPSeconds = 61.5 }, "switchtap_capture_last_sip_age_seconds", 61.5},
+		{"capture lag", func(s *Snapshot) { s.CaptureLagSeconds = 0.012 }, "switchtap_capture_lag_seconds", 0.012},
+		{"capture lag max", func(s *Snapshot) { s.CaptureLagMaxSeconds = 0.4 }, "switchtap_capture_lag_max_seconds", 0.4},
 		{"disk free", func(s *Snapshot) { s.DiskFreeBytes = 5 << 30 }, "switchtap_disk_free_bytes", 5 << 30},
 		{"rtp lost", func(s *Snapshot) { s.RTPLost = 17 }, "switchtap_rtp_lost_packets_total", 17},
 	}

@@ -135,6 +135,12 @@ type Daemon struct {
 	lastPkt  time.Time
 	lastWall time.Time
 
+	// lagLast and lagMax (ns) are how long a batch's first frame had
+	// waited, from the kernel's timestamp to the pipeline: the last batch's
+	// and the longest since the start. Written by the pipeline's goroutine
+	// only. A lag nearing the time the capture ring holds means drops.
+	lagLast, lagMax atomic.Int64
+
 	running atomic.Bool
 	started time.Time
 	// fault holds the current fault ("" when none) for the status lamp.
@@ -476,6 +482,14 @@ func (d *Daemon) Health() device.Health {
 // received by the filter and dropped for lack of buffer space.
 func (d *Daemon) KernelStats() (capture.LiveStats, error) { return d.src.Stats() }
 
+// CaptureLag returns how long the last batch of frames had waited when the
+// pipeline took it, from the kernel's timestamp of its first frame, and
+// the longest such wait since the start. Meaningful for a live capture
+// only (a file's timestamps are of its day).
+func (d *Daemon) CaptureLag() (last, longest time.Duration) {
+	return time.Duration(d.lagLast.Load()), time.Duration(d.lagMax.Load())
+}
+
 // Backlog returns the number of frames read from the capture and not yet
 // through the pipeline (at most two batches: handoff.go).
 func (d *Daemon) Backlog() int { return d.handoff.backlog() }
@@ -557,6 +571,16 @@ func (d *Daemon) read(ctx context.Context) error {
 // process runs a batch of frames through the pipeline; wall is the wall
 // time after they were read.
 func (d *Daemon) process(b *frameBatch, wall time.Time) {
+	if !wall.IsZero() && len(b.frames) > 0 {
+		// Both clocks are the system's (the kernel stamps frames with
+		// CLOCK_REALTIME): a step of it shows here, as the capture
+		// clock's does; a step back is no lag.
+		lag := max(wall.Sub(b.frames[0].Info.Timestamp), 0)
+		d.lagLast.Store(int64(lag))
+		if int64(lag) > d.lagMax.Load() {
+			d.lagMax.Store(int64(lag))
+		}
+	}
 	d.mu.Lock()
 	for _, f := range b.frames {
 		d.p.Frame(f)

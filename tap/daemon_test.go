@@ -588,3 +588,69 @@ func TestDaemonProvisionalBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestDaemonCaptureLag: the pipeline reports how long frames waited from
+// their capture timestamp to the pipeline, on the injected wall clock: the
+// longest is the first frame's wait (the first batch starts with it), the
+// last lies between the last frame's and the longest.
+func TestDaemonCaptureLag(t *testing.T) {
+	dir := t.TempDir()
+	answered, _ := pcapgen.Lookup("answered")
+	path, _ := writeScenario(t, answered, dir)
+	first, last := frameSpan(t, path)
+	st, err := storage.Open(t.TempDir(), storage.WithLogger(discard()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const wait = 250 * time.Millisecond
+	clock := &wallClock{t: last.Add(wait)}
+	merged, err := capture.OpenFiles([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeLive{src: merged, done: make(chan struct{}), consumed: make(chan struct{})}
+	d := tap.NewDaemon(tap.DaemonConfig{Tracker: sip.DefaultTrackerConfig(), Tick: 5 * time.Millisecond, Now: clock.Now}, src, st, discard())
+	if l, m := d.CaptureLag(); l != 0 || m != 0 {
+		t.Fatalf("lag before any frame: %v, %v", l, m)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- d.Run(ctx) }()
+	<-src.consumed
+	waitFor(t, "the pipeline", func() bool { return d.Backlog() == 0 })
+	lag, longest := d.CaptureLag()
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatal(err)
+	}
+	if want := last.Add(wait).Sub(first); longest != want {
+		t.Errorf("longest lag %v, want %v (the first frame's)", longest, want)
+	}
+	if lag < wait || lag > longest {
+		t.Errorf("last lag %v, want between %v and %v", lag, wait, longest)
+	}
+}
+
+// frameSpan returns the capture times of a file's first and last frames.
+func frameSpan(t *testing.T, path string) (first, last time.Time) {
+	t.Helper()
+	src, err := capture.OpenFiles([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for {
+		f, err := src.ReadFrame()
+		if errors.Is(err, io.EOF) {
+			return first, last
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.IsZero() {
+			first = f.Info.Timestamp
+		}
+		last = f.Info.Timestamp
+	}
+}

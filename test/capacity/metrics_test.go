@@ -25,6 +25,7 @@ const (
 	mKernelDropped  = "switchtap_capture_kernel_dropped_packets_total"
 	mCallsEnded     = "switchtap_calls_total"
 	mCallsOpen      = "switchtap_calls_open"
+	mLagMax         = "switchtap_capture_lag_max_seconds"
 )
 
 // scrape fetches the daemon's metrics inside namespace ns and sums each

@@ -64,7 +64,10 @@ type step struct {
 	peakPPS float64 // highest one-second rate at the daemon's interface
 	// kernelReceived and kernelDrops are the daemon's capture socket's.
 	kernelReceived, kernelDrops float64
-	records                     recordCheck
+	// lagMax is the daemon's longest capture lag (kernel timestamp to
+	// pipeline), in seconds: near what the ring holds, drops follow.
+	lagMax  float64
+	records recordCheck
 	// cpu is the daemon's CPU seconds (user+system) from the first
 	// packet to when the daemon has stored the last call and is back to
 	// its idle rate.
@@ -122,10 +125,10 @@ func (s step) String() string {
 	if s.asked > 0 {
 		asked = fmt.Sprintf("%.0f/s asked", s.asked)
 	}
-	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops, "+
+	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops (capture lag up to %.0f ms), "+
 		"%d/%d records (%d missing, %d wrong), %d recordings incomplete, %d calls at once; daemon %.2f CPU-s = %.3f CPU-s per million packets = %.0f recorded calls per core (idle %.1f%% of a core); "+
 		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; at the peak %v; step %v, load average %s → %s",
-		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops,
+		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops, 1000*s.lagMax,
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
 		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.elapsed.Round(time.Second), s.load[0], s.load[1])
@@ -215,7 +218,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 	st.cpu = cpu1 - cpu0
 	st.elapsed = time.Since(start)
 	st.load[1] = loadAverage()
-	st.kernelReceived, st.kernelDrops = m[mKernelReceived], m[mKernelDropped]
+	st.kernelReceived, st.kernelDrops, st.lagMax = m[mKernelReceived], m[mKernelDropped], m[mLagMax]
 	if st.hwmKB, err = statusKB(pid, "VmHWM"); err != nil {
 		t.Fatal(err)
 	}
