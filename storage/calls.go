@@ -36,23 +36,9 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 	}
 	vals := make([]encoded, len(cs))
 	for i := range cs {
-		if err := checkID(cs[i].ID); err != nil {
+		var err error
+		if vals[i], err = s.encodeCall(&cs[i]); err != nil {
 			return err
-		}
-		if err := checkInvite(cs[i].InviteAt); err != nil {
-			return fmt.Errorf("call %s: %w", cs[i].ID, err)
-		}
-		v, err := json.Marshal(&cs[i])
-		if err != nil {
-			return fmt.Errorf("encode call %s: %w", cs[i].ID, err)
-		}
-		vals[i].rec = s.codec.pack(v)
-		if len(cs[i].Messages) > 0 {
-			m, err := json.Marshal(cs[i].Messages)
-			if err != nil {
-				return fmt.Errorf("encode messages of call %s: %w", cs[i].ID, err)
-			}
-			vals[i].msgs = s.codec.pack(m)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -67,6 +53,51 @@ func (s *Store) PutCalls(ctx context.Context, cs []sip.Call) error {
 // (codec.go).
 type encoded struct {
 	rec, msgs []byte
+}
+
+// encodeCall checks c and encodes it as stored: its record and, when it
+// carries some, its messages.
+func (s *Store) encodeCall(c *sip.Call) (encoded, error) {
+	var e encoded
+	if err := checkID(c.ID); err != nil {
+		return e, err
+	}
+	if err := checkInvite(c.InviteAt); err != nil {
+		return e, fmt.Errorf("call %s: %w", c.ID, err)
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return e, fmt.Errorf("encode call %s: %w", c.ID, err)
+	}
+	e.rec = s.codec.pack(v)
+	if len(c.Messages) > 0 {
+		m, err := json.Marshal(c.Messages)
+		if err != nil {
+			return e, fmt.Errorf("encode messages of call %s: %w", c.ID, err)
+		}
+		e.msgs = s.codec.pack(m)
+	}
+	return e, nil
+}
+
+// readJSON decodes item's stored JSON, packed or plain, into dst. Every
+// failure is ErrCorrupt naming the key.
+func (s *Store) readJSON(item *badger.Item, dst any) error {
+	err := item.Value(func(v []byte) error {
+		j, err := s.codec.unpack(v)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(j, dst)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrCorrupt): // unpack's
+		return fmt.Errorf("key %q: %w", item.Key(), err)
+	default:
+		return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)
+	}
 }
 
 // putBatch writes one transaction, halving it if badger finds it too big.
@@ -229,15 +260,8 @@ func (s *Store) scanRange(ctx context.Context, prefix, start, end []byte, fn fun
 
 // decode reads a record and checks it is the one its key names.
 func (s *Store) decode(item *badger.Item, c *sip.Call) error {
-	err := item.Value(func(v []byte) error {
-		j, err := s.codec.unpack(v)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(j, c)
-	})
-	if err != nil {
-		return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)
+	if err := s.readJSON(item, c); err != nil {
+		return err
 	}
 	_, id, err := parseCallKey(item.Key())
 	if err != nil {

@@ -81,7 +81,7 @@ func (c *valueCodec) pack(v []byte) []byte {
 // zstd frame, else the frame expanded into a new slice (v belongs to
 // badger and is valid only inside Item.Value).
 func (c *valueCodec) unpack(v []byte) ([]byte, error) {
-	if !bytes.HasPrefix(v, []byte(zstdMagic)) {
+	if !packed(v) {
 		return v, nil
 	}
 	out, err := c.dec.DecodeAll(v, nil)
@@ -94,11 +94,14 @@ func (c *valueCodec) unpack(v []byte) ([]byte, error) {
 // unpackCopy is unpack into a slice of the caller's own, also when v is
 // not packed.
 func (c *valueCodec) unpackCopy(v []byte) ([]byte, error) {
-	if !bytes.HasPrefix(v, []byte(zstdMagic)) {
+	if !packed(v) {
 		return bytes.Clone(v), nil
 	}
 	return c.unpack(v)
 }
+
+// packed reports whether a stored value is a zstd frame.
+func packed(v []byte) bool { return bytes.HasPrefix(v, []byte(zstdMagic)) }
 
 // close releases the decoder's goroutines.
 func (c *valueCodec) close() {

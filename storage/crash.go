@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -61,23 +60,9 @@ type progressVal struct {
 func (s *Store) encodeCalls(cs []sip.Call) ([]progressVal, error) {
 	vals := make([]progressVal, len(cs))
 	for i := range cs {
-		if err := checkID(cs[i].ID); err != nil {
+		var err error
+		if vals[i].encoded, err = s.encodeCall(&cs[i]); err != nil {
 			return nil, err
-		}
-		if err := checkInvite(cs[i].InviteAt); err != nil {
-			return nil, fmt.Errorf("call %s: %w", cs[i].ID, err)
-		}
-		v, err := json.Marshal(&cs[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode call %s: %w", cs[i].ID, err)
-		}
-		vals[i].rec = s.codec.pack(v)
-		if len(cs[i].Messages) > 0 {
-			m, err := json.Marshal(cs[i].Messages)
-			if err != nil {
-				return nil, fmt.Errorf("encode messages of call %s: %w", cs[i].ID, err)
-			}
-			vals[i].msgs = s.codec.pack(m)
 		}
 	}
 	return vals, nil
@@ -149,15 +134,8 @@ func (s *Store) InProgress(ctx context.Context) ([]sip.Call, error) {
 				return fmt.Errorf("read index of %s: %w", id, err)
 			}
 			var c sip.Call
-			err := item.Value(func(v []byte) error {
-				j, err := s.codec.unpack(v)
-				if err != nil {
-					return err
-				}
-				return json.Unmarshal(j, &c)
-			})
-			if err != nil {
-				return fmt.Errorf("%w: call in progress %q: %w", ErrCorrupt, id, err)
+			if err := s.readJSON(item, &c); err != nil {
+				return fmt.Errorf("call in progress %q: %w", id, err)
 			}
 			if c.ID != id {
 				return fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, item.Key(), c.ID)

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -130,14 +129,7 @@ func (s *Store) oldCIDKey(txn *badger.Txn, pk []byte, id string) ([]byte, error)
 	var old struct {
 		CallID string `json:"call_id"`
 	}
-	err = item.Value(func(v []byte) error {
-		j, err := s.codec.unpack(v)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(j, &old)
-	})
-	if err != nil || old.CallID == "" {
+	if err := s.readJSON(item, &old); err != nil || old.CallID == "" {
 		return nil, nil
 	}
 	return cidKey(old.CallID, at, id), nil
@@ -161,16 +153,7 @@ func (s *Store) Messages(ctx context.Context, id string) ([]sip.LegMessage, erro
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error {
-			j, err := s.codec.unpack(v)
-			if err != nil {
-				return fmt.Errorf("key %q: %w", item.Key(), err)
-			}
-			if err := json.Unmarshal(j, &out); err != nil {
-				return fmt.Errorf("%w: key %q: %w", ErrCorrupt, item.Key(), err)
-			}
-			return nil
-		})
+		return s.readJSON(item, &out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get messages of %s: %w", id, err)

@@ -125,11 +125,11 @@ func (s *Store) QueueRecording(ctx context.Context, j RecJob) (bool, error) {
 			// Messages are not re-encoded: an upsert without them keeps
 			// those stored.
 			c.Messages = nil
-			b, err := json.Marshal(&c)
+			e, err := s.encodeCall(&c)
 			if err != nil {
-				return fmt.Errorf("encode call %s: %w", c.ID, err)
+				return err
 			}
-			if err := s.putTxn(txn, &c, encoded{rec: s.codec.pack(b)}); err != nil {
+			if err := s.putTxn(txn, &c, e); err != nil {
 				return err
 			}
 		}
