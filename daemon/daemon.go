@@ -239,7 +239,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		// that rang (issue 9 §4).
 		Provisional: true,
 	}, src, d.store, log.With("component", "tap"))
-	st := &state{tap: d.tap, store: d.store, rec: d.rec, cfg: cfg, source: source, version: o.Version, started: o.Now().UTC(), errs: ring}
+	st := &state{tap: d.tap, store: d.store, rec: d.rec, cfg: cfg, source: source, live: d.files == nil, version: o.Version, started: o.Now().UTC(), errs: ring}
 	if d.rec == nil {
 		// With recording on, the retention service measures them as it
 		// starts: one walk of the recordings, not two, at start-up.

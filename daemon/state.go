@@ -23,11 +23,14 @@ import (
 // state reads the running daemon's parts for the status lamp, the metrics,
 // /healthz and the console's Estado page.
 type state struct {
-	tap     *tap.Daemon
-	store   *storage.Store
-	rec     *recorder.Recorder
-	cfg     config.Config
-	source  string
+	tap    *tap.Daemon
+	store  *storage.Store
+	rec    *recorder.Recorder
+	cfg    config.Config
+	source string
+	// live is true for an interface, false for run --pcap's files, whose
+	// timestamps make no capture lag.
+	live    bool
 	version string
 	started time.Time
 	errs    *errorRing
@@ -158,7 +161,7 @@ func (st *state) snapshot() metrics.Snapshot {
 	if k, err := d.KernelStats(); err == nil {
 		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped
 	}
-	if st.source != "pcap" { // the interface's name, or "pcap"
+	if st.live {
 		last, longest := d.CaptureLag()
 		s.CaptureLagSeconds, s.CaptureLagMaxSeconds = last.Seconds(), longest.Seconds()
 	}
