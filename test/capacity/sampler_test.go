@@ -3,6 +3,7 @@ package capacity_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"sync"
@@ -10,7 +11,8 @@ import (
 )
 
 // sampler reads, each second while a step runs, the daemon's resident
-// set and the packets its interface has received, for the peak of both.
+// set, the packets its interface has received and the share of the
+// daemon's core that other tasks took, for the peak of each.
 type sampler struct {
 	pid int
 	ns  string
@@ -29,7 +31,10 @@ type sampler struct {
 	peakSet residentSet
 	setErr  error
 	peakPPS float64
-	err     error
+	// othersPeak is the highest share of the daemon's core (0 to 1) that
+	// was not the daemon's in one second.
+	othersPeak float64
+	err        error
 }
 
 func startSampler(ctx context.Context, pid int, ns, dataDir string) *sampler {
@@ -44,6 +49,9 @@ func (s *sampler) run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastRx, lastAt := int64(-1), time.Time{}
+	// The core's busy time and the daemon's CPU at the last reading
+	// (negative: none yet).
+	lastBusy, lastOwn, lastCoreAt := -1.0, 0.0, time.Time{}
 	// peakKB is rssPeakKB, kept here so that smaps is read outside the
 	// lock, and only at a new peak (reading it takes the daemon's mmap
 	// lock).
@@ -52,6 +60,8 @@ func (s *sampler) run(ctx context.Context) {
 		kb, err := statusKB(s.pid, "VmRSS")
 		anon, anonErr := statusKB(s.pid, "RssAnon")
 		rx, rxErr := rxPackets(ctx, s.ns)
+		busy, busyErr := coreSeconds(daemonCPU)
+		own, ownErr := cpuSeconds(s.pid)
 		newPeak := err == nil && kb > peakKB && s.exe != ""
 		var set residentSet
 		var setErr error
@@ -71,6 +81,15 @@ func (s *sampler) run(ctx context.Context) {
 		}
 		if anonErr == nil {
 			s.anonPeakKB = max(s.anonPeakKB, anon)
+		}
+		if busyErr == nil && ownErr == nil {
+			if lastBusy >= 0 && now.After(lastCoreAt) {
+				others := (busy - lastBusy) - (own - lastOwn)
+				s.othersPeak = max(s.othersPeak, others/now.Sub(lastCoreAt).Seconds())
+			}
+			lastBusy, lastOwn, lastCoreAt = busy, own, now
+		} else if s.err == nil {
+			s.err = errors.Join(busyErr, ownErr)
 		}
 		if rxErr == nil {
 			if lastRx >= 0 {
@@ -92,12 +111,12 @@ func (s *sampler) run(ctx context.Context) {
 }
 
 // finish stops the sampler and returns its peaks.
-func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS float64, err error) {
+func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS, othersPeak float64, err error) {
 	close(s.stop)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rssPeakKB, s.anonPeakKB, s.peakPPS, s.err
+	return s.rssPeakKB, s.anonPeakKB, s.peakPPS, s.othersPeak, s.err
 }
 
 // peakResidentSet returns the resident set's parts at VmRSS's peak (after

@@ -72,6 +72,15 @@ type step struct {
 	// packet to when the daemon has stored the last call and is back to
 	// its idle rate.
 	cpu float64
+	// coreBusy is how long the daemon's core was busy over the same span,
+	// whoever ran: what is not the daemon's (coreBusy - cpu) is other
+	// tasks on its core, the kernel's writeback of the recordings above
+	// all, which competes with the capture for the core. othersPeak is
+	// their highest share of the core in one second; kernelThreads the
+	// kinds of kernel thread that ran most (on any core).
+	coreBusy      float64
+	othersPeak    float64
+	kernelThreads string
 	// idle is the daemon's CPU use before the step, with no traffic (CPU
 	// seconds per second).
 	idle float64
@@ -127,10 +136,12 @@ func (s step) String() string {
 	}
 	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops (capture lag up to %.0f ms), "+
 		"%d/%d records (%d missing, %d wrong), %d recordings incomplete, %d calls at once; daemon %.2f CPU-s = %.3f CPU-s per million packets = %.0f recorded calls per core (idle %.1f%% of a core); "+
+		"the daemon's core busy %.2f CPU-s, %.2f of them other tasks (up to %.0f%% of the core in a second; kernel threads, any core: %s); "+
 		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; at the peak %v; step %v, load average %s → %s",
 		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops, 1000*s.lagMax,
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
+		s.coreBusy, max(s.coreBusy-s.cpu, 0), 100*s.othersPeak, s.kernelThreads,
 		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.elapsed.Round(time.Second), s.load[0], s.load[1])
 }
 
@@ -207,6 +218,14 @@ func runStep(t *testing.T, h harness, r rate) step {
 	if err != nil {
 		t.Fatal(err)
 	}
+	core0, err := coreSeconds(daemonCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kt0, err := kernelThreadSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := replay.Wait(budget); err != nil {
 		t.Fatalf("tcpreplay: %v\n%s", err, replay.Tail(3000))
 	}
@@ -216,13 +235,22 @@ func runStep(t *testing.T, h harness, r rate) step {
 
 	m, cpu1 := waitSettled(ctx, t, h, pid, st.idle)
 	st.cpu = cpu1 - cpu0
+	core1, err := coreSeconds(daemonCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kt1, err := kernelThreadSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.coreBusy, st.kernelThreads = core1-core0, topKernelThreads(kt0, kt1, 3)
 	st.elapsed = time.Since(start)
 	st.load[1] = loadAverage()
 	st.kernelReceived, st.kernelDrops, st.lagMax = m[mKernelReceived], m[mKernelDropped], m[mLagMax]
 	if st.hwmKB, err = statusKB(pid, "VmHWM"); err != nil {
 		t.Fatal(err)
 	}
-	if st.rssPeakKB, st.anonPeakKB, st.peakPPS, err = smp.finish(); err != nil {
+	if st.rssPeakKB, st.anonPeakKB, st.peakPPS, st.othersPeak, err = smp.finish(); err != nil {
 		t.Fatalf("sampling the daemon: %v", err)
 	}
 	// The split is a reading for the note, not a condition of the step.
