@@ -181,9 +181,7 @@ func interleave(dst, l, r []byte, k, w int, silence byte) {
 				dst[2*i], dst[2*i+1] = silence, r[i]
 			}
 		default:
-			for i := range dst {
-				dst[i] = silence
-			}
+			fillBytes(dst, silence)
 		}
 		return
 	}
@@ -199,5 +197,25 @@ func interleave(dst, l, r []byte, k, w int, silence byte) {
 		} else {
 			dst[4*i+2], dst[4*i+3] = silence, silence
 		}
+	}
+}
+
+// fillBytes sets every byte of b to v. Go turns a loop storing zero into a
+// memory clear but stores any other byte one at a time, and G.711's silence
+// is not zero (0xFF μ-law, 0xD5 A-law): the bytes are doubled by copy
+// instead. A flush returns flushChunk samples of each channel's ring to
+// silence (chanBuf.consume): byte stores made that 2.4 % of the daemon's
+// CPU with 1,000 legs recorded, 460 ns a channel against 70-84 ns so.
+func fillBytes(b []byte, v byte) {
+	if v == 0 {
+		clear(b)
+		return
+	}
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }

@@ -36,11 +36,7 @@ func (c *chanBuf) ensure(n, w, limit int, silence byte) {
 	// The ring unrolled: frame flushed first.
 	k := copy(b, c.buf[c.head*w:])
 	k += copy(b[k:], c.buf[:c.head*w])
-	if silence != 0 {
-		for i := k; i < len(b); i++ {
-			b[i] = silence
-		}
-	}
+	fillBytes(b[k:], silence)
 	c.buf, c.head = b, 0
 }
 
@@ -66,9 +62,7 @@ func (c *chanBuf) consume(n, w int, silence byte) {
 	n = min(n, size)
 	for done := 0; done < n; {
 		b := c.at(done, n-done, w)
-		for i := range b {
-			b[i] = silence
-		}
+		fillBytes(b, silence)
 		done += len(b) / w
 	}
 	c.head += n
