@@ -214,20 +214,26 @@ func TestOpenReadOnly(t *testing.T) {
 }
 
 // fill runs dd until the filesystem is full, as another writer on the
-// disk would (the "dd filling the disk during a run").
+// disk would (the "dd filling the disk during a run"). A store
+// writing meanwhile may give back its reserve (32 MiB) just as dd stops
+// on ENOSPC: dd then appends again, as that other writer would go on,
+// until no block is free.
 func fill(t *testing.T, path string) {
 	t.Helper()
-	out, err := exec.Command("dd", "if=/dev/zero", "of="+path, "bs=1M").CombinedOutput()
-	if err == nil {
-		t.Fatalf("dd filled nothing: %s", out)
-	}
 	var st unix.Statfs_t
-	if err := unix.Statfs(filepath.Dir(path), &st); err != nil {
-		t.Fatal(err)
+	for range 5 {
+		out, err := exec.Command("dd", "if=/dev/zero", "of="+path, "bs=1M", "oflag=append", "conv=notrunc").CombinedOutput()
+		if err == nil {
+			t.Fatalf("dd did not fill the disk: %s", out)
+		}
+		if err := unix.Statfs(filepath.Dir(path), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Bavail == 0 {
+			return
+		}
 	}
-	if st.Bavail != 0 {
-		t.Fatalf("disk not full after dd: %d blocks free", st.Bavail)
-	}
+	t.Fatalf("disk not full after dd five times: %d blocks free", st.Bavail)
 }
 
 // TestDiskFullTmpfs is the reproduction on a real filesystem: a
@@ -251,6 +257,10 @@ func TestDiskFullTmpfs(t *testing.T) {
 	)
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	halt := sync.OnceFunc(func() { close(stop); <-done })
+	// A failing check ends the test early: the writer stops before it
+	// ends, so that it never reports to a finished test.
+	t.Cleanup(halt)
 	go func() {
 		defer close(done)
 		for i := 0; ; i++ {
@@ -302,8 +312,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
-	close(stop)
-	<-done
+	halt()
 	mu.Lock()
 	if len(pending) > 0 {
 		if err := s.PutCalls(ctx, pending); err != nil {
