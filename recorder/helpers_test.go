@@ -186,3 +186,10 @@ func finishInPlace(w *wavWriter) error {
 
 // tableOf is a stream's payload table as a leg holds it.
 func tableOf(t *ptTable) **ptTable { return &t }
+
+// idle reports whether the writer has carried out every op queued.
+func (w *fileWriter) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.queued == 0 && w.done >= w.issued
+}

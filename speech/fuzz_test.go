@@ -2,6 +2,7 @@ package speech
 
 import (
 	"encoding/binary"
+	"math"
 	"reflect"
 	"testing"
 
@@ -85,5 +86,61 @@ func checkBounds(t *testing.T, s *sip.Speech, length float64) {
 		if p != nil {
 			in("first speech", *p)
 		}
+	}
+}
+
+// TestResultLeavesAnalyzer calls Result after every block of a leg whose
+// turns outnumber MaxSpeechSegments, many of the calls with a turn open
+// that began before turns of the other side that have ended (so Result
+// adds it among them, not after them): the analyzer must go on as if it
+// had not been asked, so the final figures equal those of an analyzer
+// never asked before the end.
+func TestResultLeavesAnalyzer(t *testing.T) {
+	const cycles = 30
+	// Each 4.8 s cycle: the caller talks 3 s (a 300 Hz tone) and the
+	// callee twice 0.4 s (450 Hz) inside it; under them a line's hiss at
+	// -37 dBov, above the detector's minimum level, so the noise floor
+	// comes back down to it after each tone (in silence under that level
+	// the floor stays where the tones raised it, and later tones would
+	// not count).
+	cycle := int(4.8 * SampleRate)
+	n := cycles * cycle
+	c, e := make([]int16, n), make([]int16, n)
+	rnd := uint32(1)
+	for i := range n {
+		for _, side := range [][]int16{c, e} {
+			rnd = rnd*1664525 + 1013904223
+			side[i] = int16(rnd>>21) - 1024 //nolint:gosec // G115: 11 bits.
+		}
+	}
+	tone := func(side []int16, from, to, hz float64) {
+		for i := int(from * SampleRate); i < int(to*SampleRate); i++ {
+			side[i] = int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/SampleRate))
+		}
+	}
+	for k := range cycles {
+		at := float64(k) * 4.8
+		tone(c, at, at+3, 300)
+		tone(e, at+0.6, at+1.0, 450)
+		tone(e, at+1.8, at+2.2, 450)
+	}
+	plain, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, _ := New(DefaultConfig())
+	const block = 1234 // samples: frames split across blocks
+	for i := 0; i < n; i += block {
+		j := min(n, i+block)
+		plain.Feed(c[i:j], e[i:j])
+		asked.Feed(c[i:j], e[i:j])
+		_ = asked.Result()
+	}
+	want, got := plain.Result(), asked.Result()
+	if len(want.Segments) != sip.MaxSpeechSegments || !want.SegmentsTruncated {
+		t.Fatalf("the fixture gave %d turns (truncated %v): want more than %d", len(want.Segments), want.SegmentsTruncated, sip.MaxSpeechSegments)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("asked for its figures after every block, the analyzer ended with\n%+v\nwant\n%+v", got, want)
 	}
 }

@@ -59,8 +59,10 @@ type segment struct {
 // track is the detector of one side.
 type track struct {
 	floor    float64
-	prevLast int16               // last sample of the previous frame
-	prev     [FrameSamples]int16 // the previous frame, for the onset
+	prevLast int16 // last sample of the previous frame
+	// prev is the previous frame, for the onset: nil before the first
+	// frame of Feed (as zeros), and for a G.711 leg, fed codes, always.
+	prev *[FrameSamples]int16
 	// prevCodes is prev for G.711 codes (frameCodes).
 	prevCodes [FrameSamples]byte
 
@@ -106,7 +108,10 @@ func (t *track) frame(p *params, n int64, x *[FrameSamples]int16) (segment, bool
 	if onset {
 		t.onset = n*FrameSamples + t.refine(x[:], amp)
 	}
-	t.prev = *x
+	if t.prev == nil {
+		t.prev = new([FrameSamples]int16)
+	}
+	*t.prev = *x
 	return t.step(p, n, active)
 }
 
@@ -184,7 +189,7 @@ func energy(x *[FrameSamples]int16, last int16) (sum int64, cross int) {
 // previous frame's second half) of the first sample at the level that made
 // the frame active.
 func (t *track) refine(x []int16, amp float64) int64 {
-	for i := FrameSamples / 2; i < FrameSamples; i++ {
+	for i := FrameSamples / 2; t.prev != nil && i < FrameSamples; i++ {
 		if math.Abs(float64(t.prev[i])) >= amp {
 			return int64(i - FrameSamples)
 		}
