@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -221,13 +220,6 @@ func (w *fileWriter) round() bool {
 		close(w.changed)
 		w.changed = make(chan struct{})
 		w.mu.Unlock()
-		// A write returns to this goroutine on the processor it had:
-		// with one processor (GOMAXPROCS=1: a one-core board, or the
-		// capacity probe's pinned daemon) a round of a thousand writes
-		// kept the capture's reader and pipeline waiting up to 20 ms,
-		// until the runtime preempted it. A yield after each write lets
-		// them in first.
-		runtime.Gosched()
 	}
 	w.mu.Lock()
 	w.spare = ops[:0]

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -78,12 +77,6 @@ func (s *Store) encodeCall(c *sip.Call) (encoded, error) {
 		}
 		e.msgs = s.codec.pack(m)
 	}
-	// A record and its ladder take 30-100 µs to encode, a batch of 256
-	// several milliseconds, and with one processor (GOMAXPROCS=1) the
-	// runtime lets a goroutine run 10 ms before it preempts it: the
-	// capture's reader and pipeline waited that long behind the store's
-	// writer. A yield after each record lets them in first.
-	runtime.Gosched()
 	return e, nil
 }
 
