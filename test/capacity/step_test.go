@@ -218,14 +218,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core0, err := coreSeconds(daemonCPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kt0, err := kernelThreadSeconds()
-	if err != nil {
-		t.Fatal(err)
-	}
+	core0 := readCore(t)
 	if err := replay.Wait(budget); err != nil {
 		t.Fatalf("tcpreplay: %v\n%s", err, replay.Tail(3000))
 	}
@@ -235,15 +228,8 @@ func runStep(t *testing.T, h harness, r rate) step {
 
 	m, cpu1 := waitSettled(ctx, t, h, pid, st.idle)
 	st.cpu = cpu1 - cpu0
-	core1, err := coreSeconds(daemonCPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kt1, err := kernelThreadSeconds()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.coreBusy, st.kernelThreads = core1-core0, topKernelThreads(kt0, kt1, 3)
+	core1 := readCore(t)
+	st.coreBusy, st.kernelThreads = core1.busy-core0.busy, topKernelThreads(core0.threads, core1.threads, 3)
 	st.elapsed = time.Since(start)
 	st.load[1] = loadAverage()
 	st.kernelReceived, st.kernelDrops, st.lagMax = m[mKernelReceived], m[mKernelDropped], m[mLagMax]
@@ -340,6 +326,26 @@ func idleCPU(pid int, d time.Duration) (float64, error) {
 		return 0, err
 	}
 	return (b - a) / d.Seconds(), nil
+}
+
+// coreReading is the daemon's core's busy time and the kernel threads'
+// CPU, read together at a step's start and end.
+type coreReading struct {
+	busy    float64
+	threads map[string]float64
+}
+
+func readCore(t *testing.T) coreReading {
+	t.Helper()
+	busy, err := coreSeconds(daemonCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	threads, err := kernelThreadSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return coreReading{busy: busy, threads: threads}
 }
 
 // cpuAtFirstPacket polls the daemon's interface until a packet arrives
