@@ -36,7 +36,9 @@ func (c *chanBuf) ensure(n, w, limit int, silence byte) {
 	// The ring unrolled: frame flushed first.
 	k := copy(b, c.buf[c.head*w:])
 	k += copy(b[k:], c.buf[:c.head*w])
-	fillBytes(b[k:], silence)
+	if silence != 0 { // make's zeros are 16-bit PCM's silence
+		fillBytes(b[k:], silence)
+	}
 	c.buf, c.head = b, 0
 }
 
