@@ -180,10 +180,39 @@ func newHarness(t *testing.T, tag string, n int, opts pcapgen.LoadOptions, pcap 
 	} else {
 		t.Logf("measuring %s (%s)", bin, binEnv)
 	}
+	limit, from := daemonMemLimit(t)
+	t.Logf("the daemon runs with %s=%s (%s)", memLimitEnv, limit, from)
 	return harness{
-		bin:  bin,
-		load: writeLoad(t, pcap, n, opts),
-		link: newLink(t.Context(), t, tag),
-		dir:  dir,
+		bin:      bin,
+		memLimit: limit,
+		load:     writeLoad(t, pcap, n, opts),
+		link:     newLink(t.Context(), t, tag),
+		dir:      dir,
 	}
+}
+
+// memLimitEnv is the Go runtime's soft memory limit (runtime/debug).
+const memLimitEnv = "GOMEMLIMIT"
+
+// daemonMemLimit returns the GOMEMLIMIT the daemon runs with and where it
+// comes from: the test's environment when set there (to measure another),
+// else the unit's (deploy/switchtap.service), so that the probe measures
+// the daemon as it is installed.
+func daemonMemLimit(t *testing.T) (limit, from string) {
+	t.Helper()
+	if v := os.Getenv(memLimitEnv); v != "" {
+		return v, "the environment's"
+	}
+	unit := filepath.Join(moduleRoot(t), "deploy", "switchtap.service")
+	b, err := os.ReadFile(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Environment="+memLimitEnv+"="); ok {
+			return v, "the unit's"
+		}
+	}
+	t.Fatalf("no Environment=%s= in %s", memLimitEnv, unit)
+	return "", ""
 }

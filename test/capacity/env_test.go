@@ -39,7 +39,7 @@ func requireCapacity(t *testing.T) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (network namespaces)")
 	}
-	for _, tool := range []string{"ip", "tcpreplay", "taskset", "curl"} {
+	for _, tool := range []string{"ip", "tcpreplay", "taskset", "env", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}

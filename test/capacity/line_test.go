@@ -44,3 +44,17 @@ func TestCapacityLine(t *testing.T) {
 		})
 	}
 }
+
+// TestDaemonMemLimit: the probe runs the daemon with the unit's
+// GOMEMLIMIT unless the test's environment names one.
+func TestDaemonMemLimit(t *testing.T) {
+	t.Setenv(memLimitEnv, "")
+	limit, from := daemonMemLimit(t)
+	if from != "the unit's" || !strings.HasSuffix(limit, "MiB") {
+		t.Errorf("daemonMemLimit() = %q, %q; want the unit's, in MiB", limit, from)
+	}
+	t.Setenv(memLimitEnv, "40MiB")
+	if limit, from := daemonMemLimit(t); limit != "40MiB" || from != "the environment's" {
+		t.Errorf("daemonMemLimit() with %s=40MiB = %q, %q", memLimitEnv, limit, from)
+	}
+}

@@ -51,10 +51,12 @@ func topSpeed() rate { return rate{name: "top speed", arg: "--topspeed"} }
 // harness is what every step shares: the daemon's binary, the link and
 // the capture.
 type harness struct {
-	bin  string
-	link link
-	load load
-	dir  string
+	bin string
+	// memLimit is the daemon's GOMEMLIMIT (daemonMemLimit).
+	memLimit string
+	link     link
+	load     load
+	dir      string
 }
 
 // step is what one step measured.
@@ -180,10 +182,11 @@ func runStep(t *testing.T, h harness, r rate) step {
 	}
 	defer freshExt4(t, dataDir, dataSize(h.load.bytes))()
 
-	// taskset execs the daemon in place: the pid is the daemon's, and
-	// its threads inherit the one-core mask (GOMAXPROCS follows it).
+	// taskset and env exec the daemon in place: the pid is the daemon's,
+	// and its threads inherit the one-core mask (GOMAXPROCS follows it).
 	daemon := nettest.StartIn(ctx, t, h.link.tapNS, dir, "switchtap run",
-		"taskset", "-c", daemonCPU, h.bin, "run", "-i", vethName, "--config", cfgPath, "--data-dir", dataDir)
+		"taskset", "-c", daemonCPU, "env", memLimitEnv+"="+h.memLimit,
+		h.bin, "run", "-i", vethName, "--config", cfgPath, "--data-dir", dataDir)
 	defer func() {
 		if t.Failed() {
 			t.Logf("switchtap run output:\n%s", daemon.Tail(6000))
