@@ -55,7 +55,7 @@ func TestValueCodec(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := c.pack(tc.v)
-			if got := bytes.HasPrefix(p, []byte(zstdMagic)); got != tc.packed {
+			if got := packed(p); got != tc.packed {
 				t.Fatalf("packed %v, want %v (%d → %d bytes)", got, tc.packed, len(tc.v), len(p))
 			}
 			if tc.under > 0 && len(p) >= tc.under {
@@ -111,29 +111,13 @@ func TestStoreReadsUnpackedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As the store was: the same keys, the values unpacked.
-	err = s.db.Update(func(txn *badger.Txn) error {
-		for k, v := range map[string][]byte{string(callKey(want.InviteAt, want.ID)): rec, string(msgsKey(want.ID)): msgs} {
-			item, err := txn.Get([]byte(k))
-			if err != nil {
-				return err
-			}
-			if err := item.Value(func(old []byte) error {
-				if !bytes.HasPrefix(old, []byte(zstdMagic)) {
-					t.Errorf("%s was stored unpacked", k)
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			if err := txn.Set([]byte(k), v); err != nil {
-				return err
-			}
+	plain := map[string][]byte{string(callKey(want.InviteAt, want.ID)): rec, string(msgsKey(want.ID)): msgs}
+	rewriteValues(t, s, [][]byte{callKey(want.InviteAt, want.ID), msgsKey(want.ID)}, func(k, old []byte) []byte {
+		if !packed(old) {
+			t.Errorf("%s was stored unpacked", k)
 		}
-		return nil
+		return plain[string(k)]
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := s.Call(ctx, want.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -184,26 +168,10 @@ func TestStoreCorruptPackedValue(t *testing.T) {
 	if err := s.PutCall(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
-		for _, k := range [][]byte{callKey(c.InviteAt, c.ID), msgsKey(c.ID)} {
-			item, err := txn.Get(k)
-			if err != nil {
-				return err
-			}
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			v[len(v)-1] ^= 0xff // the frame's checksum
-			if err := txn.Set(k, v); err != nil {
-				return err
-			}
-		}
-		return nil
+	rewriteValues(t, s, [][]byte{callKey(c.InviteAt, c.ID), msgsKey(c.ID)}, func(_, v []byte) []byte {
+		v[len(v)-1] ^= 0xff // the frame's checksum
+		return v
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.Call(ctx, c.ID); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Call = %v, want ErrCorrupt", err)
 	}
@@ -213,9 +181,33 @@ func TestStoreCorruptPackedValue(t *testing.T) {
 	if err := s.OutboxAfter(ctx, 0, 10, func(OutboxEntry) error { return nil }); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("OutboxAfter = %v, want ErrCorrupt", err)
 	}
-	err = s.Calls(ctx, march, march.Add(time.Hour), func(sip.Call) error { return nil })
-	if !errors.Is(err, ErrCorrupt) {
+	if err := s.Calls(ctx, march, march.Add(time.Hour), func(sip.Call) error { return nil }); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Calls = %v, want ErrCorrupt", err)
+	}
+}
+
+// rewriteValues replaces, in one transaction, the stored value of each key
+// with what edit makes of a copy of it.
+func rewriteValues(t *testing.T, s *Store, keys [][]byte, edit func(k, v []byte) []byte) {
+	t.Helper()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			item, err := txn.Get(k)
+			if err != nil {
+				return err
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(k, edit(k, v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -228,14 +220,14 @@ func FuzzValueCodec(f *testing.F) {
 	f.Add([]byte(zstdMagic + "\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		out, err := c.unpack(v)
-		if !bytes.HasPrefix(v, []byte(zstdMagic)) {
+		if !packed(v) {
 			if err != nil || !bytes.Equal(out, v) {
 				t.Fatalf("plain value: %v", err)
 			}
 		} else if err != nil && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("unpack = %v, want ErrCorrupt", err)
 		}
-		if bytes.HasPrefix(v, []byte(zstdMagic)) {
+		if packed(v) {
 			return // not JSON: never packed
 		}
 		got, err := c.unpack(c.pack(v))
