@@ -96,12 +96,8 @@ func TestValueCodecCorrupt(t *testing.T) {
 // TestStoreReadsUnpackedValues: a store written before values were packed
 // holds plain JSON; every read path takes it as it is.
 func TestStoreReadsUnpackedValues(t *testing.T) {
-	s := openStore(t, t.TempDir())
 	ctx := context.Background()
-	want := withMessages(fullCall("plain", march), benchLadder(t)(7))
-	if err := s.PutCall(ctx, want); err != nil {
-		t.Fatal(err)
-	}
+	s, want := storeLadderCall(t, "plain", 7)
 	rec, err := json.Marshal(&want)
 	if err != nil {
 		t.Fatal(err)
@@ -162,12 +158,8 @@ func TestStoreReadsUnpackedValues(t *testing.T) {
 // TestStoreCorruptPackedValue: a damaged frame is ErrCorrupt on every
 // read, not a panic or a different record.
 func TestStoreCorruptPackedValue(t *testing.T) {
-	s := openStore(t, t.TempDir())
 	ctx := context.Background()
-	c := withMessages(fullCall("broken", march), benchLadder(t)(3))
-	if err := s.PutCall(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	s, c := storeLadderCall(t, "broken", 3)
 	rewriteValues(t, s, [][]byte{callKey(c.InviteAt, c.ID), msgsKey(c.ID)}, func(_, v []byte) []byte {
 		v[len(v)-1] ^= 0xff // the frame's checksum
 		return v
@@ -184,6 +176,18 @@ func TestStoreCorruptPackedValue(t *testing.T) {
 	if err := s.Calls(ctx, march, march.Add(time.Hour), func(sip.Call) error { return nil }); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Calls = %v, want ErrCorrupt", err)
 	}
+}
+
+// storeLadderCall opens a store in a new folder and stores there record id
+// with the i-th of benchLadder's ladders, packed as the store packs.
+func storeLadderCall(t *testing.T, id string, i int) (*Store, sip.Call) {
+	t.Helper()
+	s := openStore(t, t.TempDir())
+	c := withMessages(fullCall(id, march), benchLadder(t)(i))
+	if err := s.PutCall(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
 }
 
 // rewriteValues replaces, in one transaction, the stored value of each key
