@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,33 +25,49 @@ const clockTicks = 100
 // errFormat says a reading was not in the form the kernel or ip(8) gives.
 var errFormat = errors.New("unexpected format")
 
-// cpuSeconds reads utime+stime of pid (proc(5): fields 14 and 15), in
-// seconds.
-func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// procStat is what the probe reads of /proc/PID/stat (proc(5)).
+type procStat struct {
+	comm  string // the command name, without its parentheses
+	flags uint64 // field 9
+	// cpu is utime+stime (fields 14 and 15), in seconds.
+	cpu float64
+}
+
+// readProcStat reads path, a /proc/PID/stat.
+func readProcStat(path string) (procStat, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("cpu of %d: %w", pid, err)
+		return procStat{}, err
 	}
 	s := string(b)
 	// The command name may hold spaces and parentheses: fields count
 	// from the last ')'.
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 > len(s) {
-		return 0, fmt.Errorf("%w: /proc/%d/stat %q", errFormat, pid, s)
+	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || closing < open || closing+2 > len(s) {
+		return procStat{}, fmt.Errorf("%w: %s %q", errFormat, path, s)
 	}
-	f := strings.Fields(s[i+2:])
+	f := strings.Fields(s[closing+2:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("%w: /proc/%d/stat has %d fields after the name", errFormat, pid, len(f))
+		return procStat{}, fmt.Errorf("%w: %s has %d fields after the name", errFormat, path, len(f))
 	}
-	var ticks int64
-	for _, v := range f[11:13] { // utime, stime (fields 14, 15 counted from pid)
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%w: /proc/%d/stat: %w", errFormat, pid, err)
-		}
-		ticks += n
+	// Counted from the state (field 3): flags is f[6], utime and stime
+	// f[11] and f[12].
+	flags, err1 := strconv.ParseUint(f[6], 10, 64)
+	utime, err2 := strconv.ParseInt(f[11], 10, 64)
+	stime, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return procStat{}, fmt.Errorf("%w: %s: %w", errFormat, path, err)
 	}
-	return float64(ticks) / clockTicks, nil
+	return procStat{comm: s[open+1 : closing], flags: flags, cpu: float64(utime+stime) / clockTicks}, nil
+}
+
+// cpuSeconds reads utime+stime of pid, in seconds.
+func cpuSeconds(pid int) (float64, error) {
+	st, err := readProcStat(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu of %d: %w", pid, err)
+	}
+	return st.cpu, nil
 }
 
 // statusKB reads a kB field of /proc/PID/status: VmRSS (resident now) or
@@ -97,9 +115,20 @@ func TestProcReadings(t *testing.T) {
 	kt, err := kernelThreadSeconds()
 	if err != nil {
 		t.Errorf("kernelThreadSeconds: %v", err)
-	} else if _, ok := kt["kthreadd"]; !ok {
-		// Every Linux has kthreadd (pid 2), the parent of all kernel threads.
-		t.Errorf("kernelThreadSeconds = %v: no kthreadd", kt)
+	}
+	self, err := readProcStat("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := kt[self.comm]; ok {
+		t.Errorf("kernelThreadSeconds = %v: counts this test (%s), not a kernel thread", kt, self.comm)
+	}
+	// kthreadd (pid 2) is the parent of every kernel thread; a PID
+	// namespace (a container) does not show it.
+	if k, err := readProcStat("/proc/2/stat"); err == nil && k.comm == "kthreadd" {
+		if _, ok := kt["kthreadd"]; !ok {
+			t.Errorf("kernelThreadSeconds = %v: no kthreadd", kt)
+		}
 	}
 	if _, err := statusKB(pid, "VmNope"); !errors.Is(err, errFormat) {
 		t.Errorf("statusKB of a missing field: %v, want errFormat", err)
@@ -150,33 +179,21 @@ func kernelThreadSeconds() (map[string]float64, error) {
 		if e.Name()[0] < '0' || e.Name()[0] > '9' {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
+		st, err := readProcStat("/proc/" + e.Name() + "/stat")
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
 			continue // exited since the listing
 		}
-		s := string(b)
-		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || closing < open || closing+2 > len(s) {
-			return nil, fmt.Errorf("%w: /proc/%s/stat %q", errFormat, e.Name(), s)
+		if err != nil {
+			return nil, fmt.Errorf("kernel threads: %w", err)
 		}
-		f := strings.Fields(s[closing+2:])
-		if len(f) < 13 {
-			return nil, fmt.Errorf("%w: /proc/%s/stat has %d fields after the name", errFormat, e.Name(), len(f))
-		}
-		flags, err1 := strconv.ParseUint(f[6], 10, 64)
-		utime, err2 := strconv.ParseInt(f[11], 10, 64)
-		stime, err3 := strconv.ParseInt(f[12], 10, 64)
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return nil, fmt.Errorf("%w: /proc/%s/stat: %w", errFormat, e.Name(), err)
-		}
-		if flags&pfKthread == 0 {
+		if st.flags&pfKthread == 0 {
 			continue
 		}
-		name := s[open+1 : closing]
+		name := st.comm
 		if i := strings.IndexAny(name, "/:"); i > 0 {
 			name = name[:i]
 		}
-		byKind[name] += float64(utime+stime) / clockTicks
+		byKind[name] += st.cpu
 	}
 	return byKind, nil
 }
