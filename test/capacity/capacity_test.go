@@ -113,8 +113,8 @@ func TestCapacity(t *testing.T) {
 }
 
 // capacityLine gives the figures of the highest clean rate, from its runs
-// (all clean): the median CPU cost with the runs' range, the highest
-// resident set.
+// (all clean): the median CPU cost (of an even count, the dearer of the
+// middle two) with the runs' range, the highest resident set.
 func capacityLine(runs []step) string {
 	if len(runs) == 0 {
 		return "no clean step"
