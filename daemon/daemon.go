@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -228,7 +229,7 @@ func newDaemon(ctx context.Context, o Options, partial **Daemon) (d *Daemon, err
 		if d.rec, err = openRecorder(cfg, false, len(o.Pcaps) > 0, log.With("component", "recorder")); err != nil {
 			return nil, err
 		}
-		opts = append(opts, tap.WithRecorder(d.rec))
+		opts = append(opts, RecorderOptions(d.rec)...)
 	}
 	d.tap = tap.NewDaemon(tap.DaemonConfig{
 		Tracker:    cfg.TrackerConfig(),
@@ -548,6 +549,19 @@ func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, erro
 }
 
 // OpenReplayRecorder is OpenRecorder for `replay`: the files are made
+// RecorderOptions are the pipeline's options for rec: the recorder, on a
+// goroutine of its own when the process may run on more than one core
+// (GOMAXPROCS, which follows the CPUs it is allowed: a daemon pinned to
+// one core records inline, where a second goroutine would only add its
+// hand-offs). Records and recordings are the same either way.
+func RecorderOptions(rec tap.MediaRecorder) []tap.PipelineOption {
+	opts := []tap.PipelineOption{tap.WithRecorder(rec)}
+	if runtime.GOMAXPROCS(0) > 1 {
+		opts = append(opts, tap.WithRecorderGoroutine())
+	}
+	return opts
+}
+
 // durable once, when it closes, not round by round (issue 12).
 func OpenReplayRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
 	return openRecorder(cfg, true, true, log)

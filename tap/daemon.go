@@ -585,6 +585,7 @@ func (d *Daemon) process(b *frameBatch, wall time.Time) {
 	for _, f := range b.frames {
 		d.p.Frame(f)
 	}
+	d.p.EndBatch()
 	d.lastPkt = d.p.Now()
 	d.lastWall = wall
 	d.mu.Unlock()
@@ -607,6 +608,7 @@ func (d *Daemon) tick(ctx context.Context) {
 				d.mu.Lock()
 				if !d.lastPkt.IsZero() {
 					d.p.Advance(d.lastPkt.Add(d.cfg.Now().Sub(d.lastWall)))
+					d.p.EndBatch()
 				}
 				d.mu.Unlock()
 			}

@@ -23,17 +23,22 @@ const benchCalls = 400
 // answered calls with RTP both ways, without the recorder and with it on
 // the real disk (files made durable by the committer), and reports the
 // capture loop's time (Replay), the time Close then waits for the disk,
-// and the process's CPU time, per replay.
+// and the process's CPU time, per replay; disk-goroutine has the recorder
+// on a goroutine of its own (WithRecorderGoroutine).
 func BenchmarkReplayRecording(b *testing.B) {
 	path := benchLoad(b)
 	b.Run("off", func(b *testing.B) { benchReplay(b, path, nil) })
 	b.Run("disk", func(b *testing.B) { benchReplay(b, path, &recorder.Config{}) })
+	b.Run("disk-goroutine", func(b *testing.B) { benchReplay(b, path, &recorder.Config{}, tap.WithRecorderGoroutine()) })
 }
 
 // BenchmarkReplayRecordingSyncOnClose is replay's mode: one sync at Close.
 func BenchmarkReplayRecordingSyncOnClose(b *testing.B) {
 	path := benchLoad(b)
-	benchReplay(b, path, &recorder.Config{SyncOnClose: true})
+	b.Run("inline", func(b *testing.B) { benchReplay(b, path, &recorder.Config{SyncOnClose: true}) })
+	b.Run("goroutine", func(b *testing.B) {
+		benchReplay(b, path, &recorder.Config{SyncOnClose: true}, tap.WithRecorderGoroutine())
+	})
 }
 
 func benchLoad(b *testing.B) string {
@@ -48,7 +53,7 @@ func benchLoad(b *testing.B) string {
 	return path
 }
 
-func benchReplay(b *testing.B, path string, cfg *recorder.Config) {
+func benchReplay(b *testing.B, path string, cfg *recorder.Config, extra ...tap.PipelineOption) {
 	var loop, closing time.Duration
 	cpu0 := cpuTime()
 	b.ReportAllocs()
@@ -72,6 +77,7 @@ func benchReplay(b *testing.B, path string, cfg *recorder.Config) {
 				b.Fatal(err)
 			}
 			opts = append(opts, tap.WithRecorder(rec))
+			opts = append(opts, extra...)
 		}
 		ids := make(map[string]bool, benchCalls)
 		p := tap.NewPipeline(sip.DefaultTrackerConfig(), func(c sip.Call) { ids[c.ID] = true }, discard(), opts...)

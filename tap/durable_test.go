@@ -185,7 +185,7 @@ func runDurable(t *testing.T, frames []capture.Frame, disk *slowDisk, cfg tap.Da
 	src := newMemLive(frames)
 	cfg.Tracker = sip.DefaultTrackerConfig()
 	cfg.Provisional = true
-	cfg.Pipeline = []tap.PipelineOption{tap.WithRecorder(rec)}
+	cfg.Pipeline = append([]tap.PipelineOption{tap.WithRecorder(rec)}, cfg.Pipeline...)
 	d := tap.NewDaemon(cfg, src, st, discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
@@ -215,8 +215,25 @@ func runDurable(t *testing.T, frames []capture.Frame, disk *slowDisk, cfg tap.Da
 func TestDaemonDurableRecordings(t *testing.T) {
 	const calls = 100
 	frames, want := loadFrames(t, calls)
+	for _, m := range recorderModes {
+		t.Run(m.name, func(t *testing.T) { checkDurableRecordings(t, frames, want, m.opts) })
+	}
+}
+
+// recorderModes are the recorder's two places: inline on the pipeline's
+// goroutine, and on a goroutine of its own.
+var recorderModes = []struct {
+	name string
+	opts []tap.PipelineOption
+}{
+	{"inline", nil},
+	{"goroutine", []tap.PipelineOption{tap.WithRecorderGoroutine()}},
+}
+
+func checkDurableRecordings(t *testing.T, frames []capture.Frame, want []pcapgen.Expect, opts []tap.PipelineOption) {
+	const calls = 100
 	disk := &slowDisk{delay: 20 * time.Millisecond}
-	_, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{})
+	_, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{Pipeline: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,13 +277,20 @@ func TestDaemonDurableRecordings(t *testing.T) {
 func TestDaemonSlowDiskDoesNotStallCapture(t *testing.T) {
 	const calls = 60
 	frames, _ := loadFrames(t, calls)
+	for _, m := range recorderModes {
+		t.Run(m.name, func(t *testing.T) { checkSlowDisk(t, frames, m.opts) })
+	}
+}
+
+func checkSlowDisk(t *testing.T, frames []capture.Frame, opts []tap.PipelineOption) {
+	const calls = 60
 	type figure struct {
 		perCall, worst time.Duration
 	}
 	figures := map[time.Duration]figure{}
 	for _, delay := range []time.Duration{0, 500 * time.Millisecond} {
 		disk := &slowDisk{delay: delay}
-		src, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{})
+		src, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{Pipeline: opts})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,16 @@ func WithRecorder(r MediaRecorder) PipelineOption {
 	return func(p *Pipeline) { p.rec = r }
 }
 
+// WithRecorderGoroutine runs the recorder (WithRecorder) on a goroutine
+// of its own, fed in capture order (mediaStage): the same records and
+// recordings, with recording's work off the pipeline's goroutine, for a
+// machine with a core to spare. The pipeline's output and WithClosed's
+// consumers are then called from that goroutine, and the caller ends each
+// batch of frames with EndBatch.
+func WithRecorderGoroutine() PipelineOption {
+	return func(p *Pipeline) { p.staged = true }
+}
+
 // WithClosed calls fn with each leg's final record (for metrics).
 func WithClosed(fn func(sip.Call)) PipelineOption {
 	return func(p *Pipeline) { p.onClosed = append(p.onClosed, fn) }
@@ -90,7 +100,16 @@ func (p *Pipeline) flood(e sip.FloodEvent) {
 }
 
 func (p *Pipeline) event(e sip.Event) {
-	if p.rec != nil {
+	if p.stage != nil {
+		switch e.Kind {
+		case sip.EventMedia:
+			p.stage.media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
+		case sip.EventAnswered:
+			p.stage.answered(e.Call.CallID, e.Call.ID, e.At)
+		case sip.EventOfferRefused:
+			p.stage.offerRefused(e.Call.CallID, e.At, e.FromCaller)
+		}
+	} else if p.rec != nil {
 		switch e.Kind {
 		case sip.EventMedia:
 			p.rec.Media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
@@ -113,7 +132,16 @@ func (p *Pipeline) event(e sip.Event) {
 // annotate ends the leg's recording when the leg has ended (or is being
 // closed) and puts the result in the record.
 func (p *Pipeline) annotate(c *sip.Call, now time.Time) {
-	if p.rec == nil || c.AnsweredAt == nil {
+	if p.rec != nil {
+		annotate(p.rec, c, now)
+	}
+}
+
+// annotate ends c's leg's recording on rec when the leg has ended (or is
+// being closed at now) and puts the result in the record: inline, or on
+// the recorder's goroutine (mediaStage).
+func annotate(rec MediaRecorder, c *sip.Call, now time.Time) {
+	if c.AnsweredAt == nil {
 		return
 	}
 	at := now
@@ -123,8 +151,8 @@ func (p *Pipeline) annotate(c *sip.Call, now time.Time) {
 	if c.EndedAt == nil && c.EndReason == sip.EndUnknown && c.EndDetail == "" {
 		return // still running: an early snapshot
 	}
-	c.Recording = p.rec.End(c.CallID, at)
-	if a, ok := p.rec.(MediaAnalysis); ok {
+	c.Recording = rec.End(c.CallID, at)
+	if a, ok := rec.(MediaAnalysis); ok {
 		c.Speech, c.Quality = a.Analysis(c.CallID)
 	}
 }

@@ -62,6 +62,10 @@ type Pipeline struct {
 	handle  func(*capture.Datagram)
 
 	rec       MediaRecorder
+	staged    bool        // WithRecorderGoroutine
+	stage     *mediaStage // the recorder's goroutine, when staged
+	recordNow time.Time   // the tracker's clock at its last record (staged annotate)
+	recordSeq uint64      // the tracker's records so far (staged annotate)
 	alarm     AlarmPolicy
 	onAlarm   func([]device.Edge, device.PanelState)
 	onEvent   []func(sip.Event)
@@ -87,6 +91,14 @@ func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger, op
 	}
 	cfg.OnEvent, cfg.OnClosed, cfg.Annotate = p.event, p.closed, p.annotate
 	cfg.OnFlood, cfg.OnAggregate = p.flood, p.aggregates
+	if p.rec != nil && p.staged {
+		// Records wait in the stage's queue for their leg's recording to
+		// end there (annotate), in order with everything else.
+		p.stage = newMediaStage(p.rec, out, p.closed)
+		cfg.Annotate = func(_ *sip.Call, now time.Time) { p.recordNow, p.recordSeq = now, p.recordSeq+1 }
+		cfg.OnClosed = func(c sip.Call) { p.stage.record(opClosed, c, p.recordNow, p.recordSeq) }
+		out = func(c sip.Call) { p.stage.record(opEmit, c, p.recordNow, p.recordSeq) }
+	}
 	p.tracker = sip.NewTracker(cfg, out)
 	p.handle = p.datagram
 	return p
@@ -112,7 +124,10 @@ func (p *Pipeline) Advance(now time.Time) {
 		p.now = now
 	}
 	p.tracker.Advance(p.now)
-	if p.rec != nil {
+	switch {
+	case p.stage != nil:
+		p.stage.advance(p.now)
+	case p.rec != nil:
 		p.rec.Advance(p.now)
 	}
 	if p.alarm != nil {
@@ -138,6 +153,27 @@ func (p *Pipeline) Advance(now time.Time) {
 // "shutdown").
 func (p *Pipeline) Flush(detail string) {
 	p.tracker.Flush(p.now, detail)
+	// Every record emitted so far reaches the output before Flush
+	// returns, as it does inline.
+	p.drainStage()
+}
+
+// drainStage has the recorder's goroutine apply everything queued, and
+// stops it (a later frame starts it again).
+func (p *Pipeline) drainStage() {
+	if p.stage != nil {
+		p.stage.drain()
+	}
+}
+
+// EndBatch tells the pipeline a batch of frames (or a move of the clock)
+// is done: with WithRecorderGoroutine, what it queued for the recorder
+// goes to the recorder's goroutine if that is idle. Without, it does
+// nothing.
+func (p *Pipeline) EndBatch() {
+	if p.stage != nil {
+		p.stage.pass(false)
+	}
 }
 
 // Sources returns the per-address accounting of the n addresses that sent
@@ -176,7 +212,10 @@ func (p *Pipeline) datagram(d *capture.Datagram) {
 	}
 	if !sip.LooksLikeSIP(d.Payload) {
 		p.stats.NonSIP++
-		if p.rec != nil {
+		switch {
+		case p.stage != nil:
+			p.stage.packet(d)
+		case p.rec != nil:
 			p.rec.Packet(d)
 		}
 		return

@@ -21,7 +21,13 @@ func Replay(ctx context.Context, src capture.Source, p *Pipeline) error {
 		for _, f := range b.frames {
 			p.Frame(f)
 		}
+		p.EndBatch()
 	}, nil)
+	if !errors.Is(err, io.EOF) {
+		// What the frames read so far gave the recorder is applied, as
+		// inline, and its goroutine stops.
+		p.drainStage()
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		p.Flush(FlushEndOfCapture)

@@ -80,7 +80,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if rec, err = daemon.OpenReplayRecorder(cfg, log); err != nil {
 			return err
 		}
-		opts = append(opts, tap.WithRecorder(rec))
+		opts = append(opts, daemon.RecorderOptions(rec)...)
 	}
 	p := tap.NewPipeline(cfg.TrackerConfig(), prog.countCalls(col.Add), log, opts...)
 	stopProg := prog.run(ctx)
