@@ -157,6 +157,7 @@ func (st *state) snapshot() metrics.Snapshot {
 		CaptureUp:        d.Capturing(),
 		RecordingsBytes:  st.recBytes.Load(),
 		RecordingsFiles:  st.recFiles.Load(),
+		RecorderWaits:    ts.RecorderWaits,
 	}
 	if k, err := d.KernelStats(); err == nil {
 		s.KernelReceived, s.KernelDropped = k.Received, k.Dropped

@@ -74,6 +74,9 @@ type Snapshot struct {
 	StoreBytes      uint64
 	RecordingsBytes uint64
 	RecordingsFiles uint64
+	// RecorderWaits counts the times the pipeline waited for the
+	// recorder's goroutine to take a full batch (tap.Stats.RecorderWaits).
+	RecorderWaits uint64
 	// DiskFreeBytes is the space left on the data disk; DiskFloorReached
 	// says it fell to the configured floor.
 	DiskFreeBytes    uint64
@@ -181,6 +184,8 @@ func newSnapshotCollector(cfg Config) *snapshotCollector {
 				func(s *Snapshot) float64 { return float64(s.RecordingsBytes) }),
 			gauge("recordings", "files", "Number of recording files on disk.",
 				func(s *Snapshot) float64 { return float64(s.RecordingsFiles) }),
+			counter("recorder", "waits_total", "Times the pipeline waited for the recorder's goroutine to take a full batch: the recorder falling behind the capture.",
+				func(s *Snapshot) float64 { return float64(s.RecorderWaits) }),
 			gauge("disk", "free_bytes", "Free space on the data disk.",
 				func(s *Snapshot) float64 { return float64(s.DiskFreeBytes) }),
 			gauge("disk", "floor_reached", "1 when the free space on the data disk has fallen to the configured floor.",

@@ -125,6 +125,7 @@ func TestSnapshotScalars(t *testing.T) {
 		{"capture lag max", func(s *Snapshot) { s.CaptureLagMaxSeconds = 0.4 }, "switchtap_capture_lag_max_seconds", 0.4},
 		{"disk free", func(s *Snapshot) { s.DiskFreeBytes = 5 << 30 }, "switchtap_disk_free_bytes", 5 << 30},
 		{"rtp lost", func(s *Snapshot) { s.RTPLost = 17 }, "switchtap_rtp_lost_packets_total", 17},
+		{"recorder waits", func(s *Snapshot) { s.RecorderWaits = 41 }, "switchtap_recorder_waits_total", 41},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

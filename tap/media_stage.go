@@ -94,6 +94,9 @@ type mediaStage struct {
 	// maxOps and maxBytes bound the batch (stageMaxOps, stageMaxBytes;
 	// smaller in tests, to hand over mid-batch).
 	maxOps, maxBytes int
+	// waits counts the times the pipeline waited for the stage to take a
+	// full batch (Stats.RecorderWaits).
+	waits uint64
 
 	// The stage's goroutine's own: the last record annotated, and the
 	// datagram handed to the recorder (in the stage, not on the heap at
@@ -137,21 +140,24 @@ func (s *mediaStage) run(todo <-chan *mediaBatch, spare chan<- *mediaBatch, done
 }
 
 // pass gives the filled batch to the stage if it is idle, or, with wait
-// or when the batch is full, once it is.
+// or when the batch is full, once it is: a full batch's wait is counted
+// (waits), the recorder falling behind the capture.
 func (s *mediaStage) pass(wait bool) {
 	if len(s.fill.ops) == 0 {
 		return
 	}
 	s.start()
 	var b *mediaBatch
-	if wait || s.full() {
-		b = <-s.spare
-	} else {
-		select {
-		case b = <-s.spare:
-		default:
-			return // busy: this batch grows until the stage is done
+	select {
+	case b = <-s.spare:
+	default:
+		if !wait {
+			if !s.full() {
+				return // busy: this batch grows until the stage is done
+			}
+			s.waits++
 		}
+		b = <-s.spare
 	}
 	s.todo <- s.fill
 	s.fill = b
@@ -175,14 +181,14 @@ func (s *mediaStage) full() bool { return s.fill.full(s.maxOps, s.maxBytes) }
 // add queues op, handing the batch over first if it is full.
 func (s *mediaStage) add(op mediaOp) {
 	if s.full() {
-		s.pass(true)
+		s.pass(false)
 	}
 	s.fill.ops = append(s.fill.ops, op)
 }
 
 func (s *mediaStage) packet(d *capture.Datagram) {
 	if s.full() {
-		s.pass(true)
+		s.pass(false)
 	}
 	op := mediaOp{op: opPacket, dgram: *d, off: len(s.fill.arena), n: len(d.Payload)}
 	op.dgram.Payload = nil

@@ -85,6 +85,7 @@ type stagedRun struct {
 	records []string
 	closed  []string
 	dir     string
+	waits   uint64 // Stats.RecorderWaits
 }
 
 func replayStaged(t *testing.T, pcap string, staged bool, maxOps, maxBytes int) stagedRun {
@@ -134,6 +135,7 @@ func replayStaged(t *testing.T, pcap string, staged bool, maxOps, maxBytes int) 
 	if staged && p.stage.running {
 		t.Error("the stage's goroutine still runs after Replay's Flush")
 	}
+	run.waits = p.Stats().RecorderWaits
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +200,16 @@ func TestRecorderGoroutineSameAsInline(t *testing.T) {
 					sameLines(t, "record", inline.records, staged.records)
 					sameLines(t, "closed record", inline.closed, staged.closed)
 					sameFiles(t, inline.dir, staged.dir)
+					if inline.waits != 0 {
+						t.Errorf("%d recorder waits inline", inline.waits)
+					}
+					// A batch of one op is full at every packet: over
+					// hundreds of them the pipeline finds the stage still
+					// at the last one.
+					if c.maxOps == 1 && len(staged.calls) >= 100 && staged.waits == 0 {
+						t.Error("batches of one op, no recorder wait counted")
+					}
+					t.Logf("%d recorder calls, %d records, %d waits", len(staged.calls), len(staged.records), staged.waits)
 				})
 			}
 		})

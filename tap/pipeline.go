@@ -38,6 +38,10 @@ type Stats struct {
 	FramersRefused uint64
 	// LastSIP is the capture time of the newest SIP message parsed.
 	LastSIP time.Time
+	// RecorderWaits counts the times the pipeline waited for the
+	// recorder's goroutine (WithRecorderGoroutine) to take a full batch:
+	// the recorder falling behind the capture.
+	RecorderWaits uint64
 }
 
 type flowKey struct{ src, dst netip.AddrPort }
@@ -192,6 +196,9 @@ func (p *Pipeline) Stats() Stats {
 	s.Decoder = p.dec.Stats()
 	s.Tracker = p.tracker.Stats()
 	s.Framers = len(p.framers)
+	if p.stage != nil {
+		s.RecorderWaits = p.stage.waits
+	}
 	return s
 }
 
