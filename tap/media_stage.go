@@ -186,7 +186,9 @@ func (s *mediaStage) add(op mediaOp) {
 	s.fill.ops = append(s.fill.ops, op)
 }
 
-func (s *mediaStage) packet(d *capture.Datagram) {
+// Packet queues d with its payload; it reports true (queued), the
+// recorder's own answer is not waited for.
+func (s *mediaStage) Packet(d *capture.Datagram) bool {
 	if s.full() {
 		s.pass(false)
 	}
@@ -194,12 +196,13 @@ func (s *mediaStage) packet(d *capture.Datagram) {
 	op.dgram.Payload = nil
 	s.fill.arena = append(s.fill.arena, d.Payload...)
 	s.fill.ops = append(s.fill.ops, op)
+	return true
 }
 
-// advance queues the recorder's clock moving to now: on the last op, when
+// Advance queues the recorder's clock moving to now: on the last op, when
 // it has no move of its own yet (a frame's packet and the move after it
 // are one op).
-func (s *mediaStage) advance(now time.Time) {
+func (s *mediaStage) Advance(now time.Time) {
 	if n := len(s.fill.ops); n > 0 && !s.fill.ops[n-1].advance {
 		s.fill.ops[n-1].advance, s.fill.ops[n-1].advanceTo = true, now
 		return
@@ -207,17 +210,20 @@ func (s *mediaStage) advance(now time.Time) {
 	s.add(mediaOp{op: opAdvance, advance: true, advanceTo: now})
 }
 
-func (s *mediaStage) media(callID string, at time.Time, fromCaller, early bool, sdp []byte) {
+// Media queues an SDP body.
+func (s *mediaStage) Media(callID string, at time.Time, fromCaller, early bool, sdp []byte) {
 	// The recorder may keep what it parses: the SDP gets memory of its
 	// own, not the arena's.
 	s.add(mediaOp{op: opMedia, callID: callID, at: at, fromCaller: fromCaller, early: early, sdp: append([]byte(nil), sdp...)})
 }
 
-func (s *mediaStage) answered(callID, recordID string, at time.Time) {
+// Answered queues an answer.
+func (s *mediaStage) Answered(callID, recordID string, at time.Time) {
 	s.add(mediaOp{op: opAnswered, callID: callID, recordID: recordID, at: at})
 }
 
-func (s *mediaStage) offerRefused(callID string, at time.Time, fromCaller bool) {
+// OfferRefused queues a refused offer.
+func (s *mediaStage) OfferRefused(callID string, at time.Time, fromCaller bool) {
 	s.add(mediaOp{op: opOfferRefused, callID: callID, at: at, fromCaller: fromCaller})
 }
 
@@ -249,9 +255,7 @@ func (s *mediaStage) apply(b *mediaBatch) {
 		case opAnswered:
 			s.rec.Answered(op.callID, op.recordID, op.at)
 		case opOfferRefused:
-			if o, ok := s.rec.(OfferRefusals); ok {
-				o.OfferRefused(op.callID, op.at, op.fromCaller)
-			}
+			inlineMedia{s.rec}.OfferRefused(op.callID, op.at, op.fromCaller)
 		case opEmit, opClosed:
 			c := *op.call
 			if op.seq != s.lastSeq {

@@ -100,25 +100,14 @@ func (p *Pipeline) flood(e sip.FloodEvent) {
 }
 
 func (p *Pipeline) event(e sip.Event) {
-	if p.stage != nil {
+	if p.media != nil {
 		switch e.Kind {
 		case sip.EventMedia:
-			p.stage.media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
+			p.media.Media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
 		case sip.EventAnswered:
-			p.stage.answered(e.Call.CallID, e.Call.ID, e.At)
+			p.media.Answered(e.Call.CallID, e.Call.ID, e.At)
 		case sip.EventOfferRefused:
-			p.stage.offerRefused(e.Call.CallID, e.At, e.FromCaller)
-		}
-	} else if p.rec != nil {
-		switch e.Kind {
-		case sip.EventMedia:
-			p.rec.Media(e.Call.CallID, e.At, e.FromCaller, e.Early, e.SDP)
-		case sip.EventAnswered:
-			p.rec.Answered(e.Call.CallID, e.Call.ID, e.At)
-		case sip.EventOfferRefused:
-			if o, ok := p.rec.(OfferRefusals); ok {
-				o.OfferRefused(e.Call.CallID, e.At, e.FromCaller)
-			}
+			p.media.OfferRefused(e.Call.CallID, e.At, e.FromCaller)
 		}
 	}
 	if p.alarm != nil {

@@ -44,6 +44,27 @@ type Stats struct {
 	RecorderWaits uint64
 }
 
+// mediaSink takes what the pipeline gives the recorder as frames go by:
+// the recorder itself (inlineMedia) or the queue to its goroutine
+// (mediaStage).
+type mediaSink interface {
+	Media(callID string, at time.Time, fromCaller, early bool, sdp []byte)
+	Answered(callID, recordID string, at time.Time)
+	OfferRefused(callID string, at time.Time, fromCaller bool)
+	Packet(d *capture.Datagram) bool
+	Advance(now time.Time)
+}
+
+// inlineMedia is the recorder called on the pipeline's goroutine.
+type inlineMedia struct{ MediaRecorder }
+
+// OfferRefused passes the refusal on to a recorder that undoes offers.
+func (m inlineMedia) OfferRefused(callID string, at time.Time, fromCaller bool) {
+	if o, ok := m.MediaRecorder.(OfferRefusals); ok {
+		o.OfferRefused(callID, at, fromCaller)
+	}
+}
+
 type flowKey struct{ src, dst netip.AddrPort }
 
 type framer struct {
@@ -66,6 +87,7 @@ type Pipeline struct {
 	handle  func(*capture.Datagram)
 
 	rec       MediaRecorder
+	media     mediaSink   // rec, or the queue to its goroutine; nil: no recorder
 	staged    bool        // WithRecorderGoroutine
 	stage     *mediaStage // the recorder's goroutine, when staged
 	recordNow time.Time   // the tracker's clock at its last record (staged annotate)
@@ -95,13 +117,17 @@ func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger, op
 	}
 	cfg.OnEvent, cfg.OnClosed, cfg.Annotate = p.event, p.closed, p.annotate
 	cfg.OnFlood, cfg.OnAggregate = p.flood, p.aggregates
-	if p.rec != nil && p.staged {
+	switch {
+	case p.rec != nil && p.staged:
 		// Records wait in the stage's queue for their leg's recording to
 		// end there (annotate), in order with everything else.
 		p.stage = newMediaStage(p.rec, out, p.closed)
+		p.media = p.stage
 		cfg.Annotate = func(_ *sip.Call, now time.Time) { p.recordNow, p.recordSeq = now, p.recordSeq+1 }
 		cfg.OnClosed = func(c sip.Call) { p.stage.record(opClosed, c, p.recordNow, p.recordSeq) }
 		out = func(c sip.Call) { p.stage.record(opEmit, c, p.recordNow, p.recordSeq) }
+	case p.rec != nil:
+		p.media = inlineMedia{p.rec}
 	}
 	p.tracker = sip.NewTracker(cfg, out)
 	p.handle = p.datagram
@@ -128,11 +154,8 @@ func (p *Pipeline) Advance(now time.Time) {
 		p.now = now
 	}
 	p.tracker.Advance(p.now)
-	switch {
-	case p.stage != nil:
-		p.stage.advance(p.now)
-	case p.rec != nil:
-		p.rec.Advance(p.now)
+	if p.media != nil {
+		p.media.Advance(p.now)
 	}
 	if p.alarm != nil {
 		p.alarmEdges(p.alarm.Advance(p.now))
@@ -219,11 +242,8 @@ func (p *Pipeline) datagram(d *capture.Datagram) {
 	}
 	if !sip.LooksLikeSIP(d.Payload) {
 		p.stats.NonSIP++
-		switch {
-		case p.stage != nil:
-			p.stage.packet(d)
-		case p.rec != nil:
-			p.rec.Packet(d)
+		if p.media != nil {
+			p.media.Packet(d)
 		}
 		return
 	}
