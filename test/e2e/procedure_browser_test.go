@@ -49,6 +49,16 @@ func (tb *tab) text(sel string) string {
 	return strings.TrimSpace(eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
 }
 
+// formError is the text of the first error the page shows for what was
+// just done, "" when none: an element of class error other than the
+// Informe page's due banner, a status line (role=status) that is red when
+// the month's report is overdue (from the fourth day of the next month on,
+// the November of a test run in December), not a refusal.
+func (tb *tab) formError() string {
+	tb.t.Helper()
+	return tb.text(".error:not(#due-banner)")
+}
+
 // attr is an attribute of the first element matching sel, "" when there
 // is no such element or attribute.
 func (tb *tab) attr(sel, name string) string {

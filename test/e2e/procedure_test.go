@@ -272,7 +272,7 @@ func (s *procStory) octoberByTecnico() {
 	if _, path := tec.clickTo("#report-submit"); !strings.HasPrefix(path, "/informe") {
 		t.Fatalf("Enviar al jefe landed on %s", path)
 	}
-	if errs := tec.text(".error"); errs != "" {
+	if errs := tec.formError(); errs != "" {
 		t.Fatalf("the report was refused: %s", errs)
 	}
 	if st := tec.attr("section#report", "data-state"); st != "submitted" {
@@ -323,7 +323,7 @@ func (s *procStory) octoberReturned() {
 	if _, path := tec.clickTo("#report-submit"); !strings.HasPrefix(path, "/informe") {
 		t.Fatalf("the second Enviar al jefe landed on %s", path)
 	}
-	if errs := tec.text(".error"); errs != "" {
+	if errs := tec.formError(); errs != "" {
 		t.Fatalf("the second submission was refused: %s", errs)
 	}
 	if st := tec.attr("section#report", "data-state"); st != "submitted" {
@@ -363,7 +363,7 @@ func (s *procStory) octoberApproved() {
 	if _, path := jefe.clickTo("#action-add"); !strings.HasPrefix(path, "/informe") {
 		t.Fatalf("Registrar acción landed on %s", path)
 	}
-	if errs := jefe.text(".error"); errs != "" {
+	if errs := jefe.formError(); errs != "" {
 		t.Fatalf("the action was refused: %s", errs)
 	}
 	ids := jefe.attrs("table#report-actions tr[data-action]", "data-action")
@@ -502,7 +502,7 @@ func (s *procStory) november() {
 	if _, path := jefe.clickTo(row + " button.assess"); !strings.HasPrefix(path, "/informe") {
 		t.Fatalf("Guardar valoración landed on %s", path)
 	}
-	if errs := jefe.text(".error"); errs != "" {
+	if errs := jefe.formError(); errs != "" {
 		t.Fatalf("the assessment was refused: %s", errs)
 	}
 	s.checkCalendar()
