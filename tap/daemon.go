@@ -229,7 +229,10 @@ func sleep(d time.Duration, stop <-chan struct{}) bool {
 	}
 }
 
-// enqueue is the pipeline's output; it runs under d.mu and never blocks.
+// enqueue is the pipeline's output; it never blocks. It runs on the
+// pipeline's goroutine under d.mu, or, with the recorder on a goroutine of
+// its own (WithRecorderGoroutine), on that one, after the call's recording
+// has ended there: what it touches has locks of its own.
 // The call's provisional record, if one still waits, is not written: the
 // final record replaces it (and deletes it from the store).
 func (d *Daemon) enqueue(c sip.Call) {

@@ -55,7 +55,8 @@ func WithClosed(fn func(sip.Call)) PipelineOption {
 }
 
 // WithEvents calls fn with every tracker event, after the pipeline's own
-// consumers (recorder) have seen it.
+// consumers have seen it (the recorder, or the queue to its goroutine:
+// WithRecorderGoroutine).
 func WithEvents(fn func(sip.Event)) PipelineOption {
 	return func(p *Pipeline) { p.onEvent = append(p.onEvent, fn) }
 }
