@@ -548,7 +548,6 @@ func OpenRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, erro
 	return openRecorder(cfg, false, false, log)
 }
 
-// OpenReplayRecorder is OpenRecorder for `replay`: the files are made
 // RecorderOptions are the pipeline's options for rec: the recorder, on a
 // goroutine of its own when the process may run on more than one core
 // (GOMAXPROCS, which follows the CPUs it is allowed: a daemon pinned to
@@ -562,6 +561,7 @@ func RecorderOptions(rec tap.MediaRecorder) []tap.PipelineOption {
 	return opts
 }
 
+// OpenReplayRecorder is OpenRecorder for `replay`: the files are made
 // durable once, when it closes, not round by round (issue 12).
 func OpenReplayRecorder(cfg config.Config, log *slog.Logger) (*recorder.Recorder, error) {
 	return openRecorder(cfg, true, true, log)

@@ -231,7 +231,7 @@ var recorderModes = []struct {
 }
 
 func checkDurableRecordings(t *testing.T, frames []capture.Frame, want []pcapgen.Expect, opts []tap.PipelineOption) {
-	const calls = 100
+	calls := uint64(len(want))
 	disk := &slowDisk{delay: 20 * time.Millisecond}
 	_, st, rec, err := runDurable(t, frames, disk, tap.DaemonConfig{Pipeline: opts})
 	if err != nil {
@@ -278,12 +278,11 @@ func TestDaemonSlowDiskDoesNotStallCapture(t *testing.T) {
 	const calls = 60
 	frames, _ := loadFrames(t, calls)
 	for _, m := range recorderModes {
-		t.Run(m.name, func(t *testing.T) { checkSlowDisk(t, frames, m.opts) })
+		t.Run(m.name, func(t *testing.T) { checkSlowDisk(t, frames, calls, m.opts) })
 	}
 }
 
-func checkSlowDisk(t *testing.T, frames []capture.Frame, opts []tap.PipelineOption) {
-	const calls = 60
+func checkSlowDisk(t *testing.T, frames []capture.Frame, calls int, opts []tap.PipelineOption) {
 	type figure struct {
 		perCall, worst time.Duration
 	}
@@ -297,8 +296,9 @@ func checkSlowDisk(t *testing.T, frames []capture.Frame, opts []tap.PipelineOpti
 		if err := rec.Close(); err != nil {
 			t.Fatal(err)
 		}
-		figures[delay] = figure{src.total / calls, src.worst}
-		t.Logf("sync %v: capture loop %v per call, worst frame %v, %d frames", delay, src.total/calls, src.worst, len(frames))
+		perCall := src.total / time.Duration(calls)
+		figures[delay] = figure{perCall, src.worst}
+		t.Logf("sync %v: capture loop %v per call, worst frame %v, %d frames", delay, perCall, src.worst, len(frames))
 		st.mu.Lock()
 		ids := map[string]bool{}
 		for _, c := range st.finals {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,6 +20,10 @@ import (
 	"github.com/switchtap/switchtap/recorder"
 	"github.com/switchtap/switchtap/sip"
 )
+
+// The recorder is its own mediaSink: inline, the pipeline calls it with
+// one dispatch a packet, not through inlineMedia.
+var _ mediaSink = (*recorder.Recorder)(nil)
 
 // callLog is a MediaRecorder that writes down every call the pipeline
 // makes on the recorder, with its arguments and what the recorder
@@ -91,7 +94,8 @@ type stagedRun struct {
 func replayStaged(t *testing.T, pcap string, staged bool, maxOps, maxBytes int) stagedRun {
 	t.Helper()
 	dir := t.TempDir()
-	rec, err := recorder.New(recorder.Config{Dir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	quiet := slog.New(slog.DiscardHandler)
+	rec, err := recorder.New(recorder.Config{Dir: dir}, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +126,7 @@ func replayStaged(t *testing.T, pcap string, staged bool, maxOps, maxBytes int) 
 		mu.Lock()
 		run.records = append(run.records, asJSON(c))
 		mu.Unlock()
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	}, quiet, opts...)
 	if staged {
 		if p.stage == nil {
 			t.Fatal("WithRecorderGoroutine made no stage")
@@ -199,7 +203,9 @@ func TestRecorderGoroutineSameAsInline(t *testing.T) {
 					sameLines(t, "recorder call", inline.calls, staged.calls)
 					sameLines(t, "record", inline.records, staged.records)
 					sameLines(t, "closed record", inline.closed, staged.closed)
-					sameFiles(t, inline.dir, staged.dir)
+					if wavs := sameFiles(t, inline.dir, staged.dir); name == "load" && wavs != 60 {
+						t.Errorf("%d WAVs compared for the 60 answered calls of the load", wavs)
+					}
 					if inline.waits != 0 {
 						t.Errorf("%d recorder waits inline", inline.waits)
 					}
@@ -229,8 +235,8 @@ func sameLines(t *testing.T, what string, want, got []string) {
 }
 
 // sameFiles checks that two recordings folders hold the same files with
-// the same bytes, and at least one WAV.
-func sameFiles(t *testing.T, a, b string) {
+// the same bytes, and returns how many of them are WAVs.
+func sameFiles(t *testing.T, a, b string) int {
 	t.Helper()
 	list := func(dir string) map[string][]byte {
 		out := map[string][]byte{}
@@ -268,9 +274,7 @@ func sameFiles(t *testing.T, a, b string) {
 			t.Errorf("%s recorded staged only", name)
 		}
 	}
-	if wavs == 0 && len(fa) > 0 {
-		t.Log("no WAV in this capture's recordings")
-	}
+	return wavs
 }
 
 // TestRecorderGoroutineRecordsAfterFlush: every record queued reaches the

@@ -127,7 +127,13 @@ func NewPipeline(cfg sip.TrackerConfig, out func(sip.Call), log *slog.Logger, op
 		cfg.OnClosed = func(c sip.Call) { p.stage.record(opClosed, c, p.recordNow, p.recordSeq) }
 		out = func(c sip.Call) { p.stage.record(opEmit, c, p.recordNow, p.recordSeq) }
 	case p.rec != nil:
-		p.media = inlineMedia{p.rec}
+		// A recorder that takes refused offers (recorder.Recorder) is
+		// called as it is: one dispatch a packet, as before the sink.
+		if m, ok := p.rec.(mediaSink); ok {
+			p.media = m
+		} else {
+			p.media = inlineMedia{p.rec}
+		}
 	}
 	p.tracker = sip.NewTracker(cfg, out)
 	p.handle = p.datagram
