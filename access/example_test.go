@@ -29,7 +29,7 @@ func ExampleService() {
 
 	s, err := access.New(st.KV("access"), access.Config{
 		Now:   func() time.Time { return time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC) },
-		Argon: tiny(), // the defaults cost 19 MB and tens of ms per hash
+		Argon: tiny(), // the defaults cost 7 MB and tens of ms per hash
 	}, discard())
 	if err != nil {
 		fmt.Println(err)

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -321,5 +322,48 @@ func TestHashersBounded(t *testing.T) {
 	}
 	if _, err := f.s.Login(context.Background(), "ana", pw, ""); err != nil {
 		t.Fatalf("Login with free hashers = %v", err)
+	}
+}
+
+// TestRehashFromEarlierDefaults: an account whose hash was made with the
+// defaults before DefaultArgon became m=7 MiB, t=5 (m=19 MiB, t=2: a
+// stored hash, not one made here) logs in and gets a hash under the new
+// defaults, which then verifies.
+func TestRehashFromEarlierDefaults(t *testing.T) {
+	const (
+		old   = "$argon2id$v=19$m=19456,t=2,p=1$c2FsIGRlIDE2IGJ5dGVzIQ$+BNF7m5c0xDtt0Bx9kw9CcL1au5uKv8kOcsYk0cWyLI"
+		oldPw = "clave de la versión anterior"
+	)
+	ctx := context.Background()
+	f := newFixture(t, func(c *Config) { c.Argon = DefaultArgon() })
+	f.addUser(t, "ana", RoleTecnico)
+	v, _ := f.kv.raw(prefixUser + "ana")
+	var u map[string]any
+	if err := json.Unmarshal(v, &u); err != nil {
+		t.Fatal(err)
+	}
+	for k, x := range u {
+		if s, ok := x.(string); ok && strings.HasPrefix(s, "$argon2id$") {
+			u[k] = old
+		}
+	}
+	b, err := json.Marshal(u)
+	if err != nil || !strings.Contains(string(b), old) {
+		t.Fatalf("no hash to replace in %s (%v)", v, err)
+	}
+	f.kv.put(prefixUser+"ana", b)
+
+	if _, err := f.s.Login(ctx, "ana", pw, ""); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("Login with another password = %v, want ErrBadLogin", err)
+	}
+	if _, err := f.s.Login(ctx, "ana", oldPw, ""); err != nil {
+		t.Fatalf("Login with the earlier hash: %v", err)
+	}
+	v, _ = f.kv.raw(prefixUser + "ana")
+	if strings.Contains(string(v), old) || !strings.Contains(string(v), "$argon2id$v=19$m=7168,t=5,p=1$") {
+		t.Fatalf("hash not renewed under DefaultArgon: %s", v)
+	}
+	if _, err := f.s.Login(ctx, "ana", oldPw, ""); err != nil {
+		t.Fatalf("login with the renewed hash: %v", err)
 	}
 }

@@ -15,7 +15,7 @@ func TestPHC(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 16 bytes of salt and 32 of hash in unpadded standard base64.
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") || len(h) != len("$argon2id$v=19$m=19456,t=2,p=1$")+22+1+43 {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=7168,t=5,p=1$") || len(h) != len("$argon2id$v=19$m=7168,t=5,p=1$")+22+1+43 {
 		t.Fatalf("PHC string %q", h)
 	}
 	for _, tc := range []struct {
