@@ -16,7 +16,7 @@ import "time"
 type Jitter struct {
 	rate    float64 // RTP clock, Hz
 	started bool
-	prevAt  time.Time
+	prevAt  int64 // capture time of the previous packet, ns since the epoch
 	prevTS  uint32
 	j       float64 // J, timestamp units
 
@@ -48,13 +48,21 @@ func (e *Jitter) Restart() {
 func (e *Jitter) Update(at time.Time, ts uint32, count bool) {
 	if !e.started {
 		e.started = true
-		e.prevAt, e.prevTS, e.j = at, ts, 0
+		e.prevAt, e.prevTS, e.j = at.UnixNano(), ts, 0
 		return
 	}
 	// RFC 3550 §6.4.1: D(i,j) = (Rj − Ri) − (Sj − Si), both in timestamp
 	// units; the timestamp difference is taken modulo 2^32 as a signed
 	// distance so that a wrap is not a jump.
-	r := at.Sub(e.prevAt).Seconds() * e.rate
+	//
+	// The arrival times are kept as nanoseconds: the estimator runs for
+	// every RTP packet of every recorded leg, and time.Time's Sub was a
+	// third of its cost (BenchmarkJitterUpdate, with the benchmark's own
+	// time.Time step: 30-44 ns, 19-28 so). Capture times lie well
+	// inside int64 nanoseconds (years 1678 to 2262), so the difference is
+	// the Duration at.Sub would give.
+	now := at.UnixNano()
+	r := time.Duration(now-e.prevAt).Seconds() * e.rate
 	s := float64(int32(ts - e.prevTS))
 	d := r - s
 	if d < 0 {
@@ -62,7 +70,7 @@ func (e *Jitter) Update(at time.Time, ts uint32, count bool) {
 	}
 	// J(i) = J(i−1) + (|D(i−1,i)| − J(i−1))/16.
 	e.j += (d - e.j) / 16
-	e.prevAt, e.prevTS = at, ts
+	e.prevAt, e.prevTS = now, ts
 	if count {
 		e.n++
 		e.sum += e.j
