@@ -164,20 +164,24 @@ func (m *mixer) source(c, off, k int) ([]byte, int) {
 func interleave(dst, l, r []byte, k, w int, silence byte) {
 	if w == 1 {
 		dst = dst[:2*k]
+		i := 0
+		if wordSize == 64 && (l != nil || r != nil) {
+			i = interleaveWords(dst, l, r, k, silence)
+		}
 		switch {
 		case l != nil && r != nil:
 			l, r = l[:k], r[:k]
-			for i := range k {
+			for ; i < k; i++ {
 				dst[2*i], dst[2*i+1] = l[i], r[i]
 			}
 		case l != nil:
 			l = l[:k]
-			for i := range k {
+			for ; i < k; i++ {
 				dst[2*i], dst[2*i+1] = l[i], silence
 			}
 		case r != nil:
 			r = r[:k]
-			for i := range k {
+			for ; i < k; i++ {
 				dst[2*i], dst[2*i+1] = silence, r[i]
 			}
 		default:
