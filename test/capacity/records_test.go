@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/switchtap/switchtap/internal/nettest"
 	"github.com/switchtap/switchtap/internal/pcapgen"
@@ -18,6 +19,10 @@ type recordCheck struct {
 	// incomplete those whose recording is missing or not exact.
 	wrong, incomplete int
 	peakConcurrent    int
+	// allUp is when every call of the load was up at once, from the last
+	// INVITE to the first end (the records' times: in a live capture,
+	// the kernel's clock); zero when there was no such time.
+	allUp [2]time.Time
 }
 
 // maxLogged bounds the examples logged of each kind of problem.
@@ -78,6 +83,15 @@ func checkRecords(t *testing.T, recs []nettest.Record, l load, recDir string) re
 	}
 	// The calls up at once, from the records' own times: the live clock's,
 	// compressed by the replay's speed.
+	if len(spans) == len(l.calls) && len(spans) > 0 {
+		lastIn, firstOut := spans[0][0], spans[0][1]
+		for _, s := range spans {
+			lastIn, firstOut = max(lastIn, s[0]), min(firstOut, s[1])
+		}
+		if lastIn < firstOut {
+			rc.allUp = [2]time.Time{time.Unix(0, lastIn), time.Unix(0, firstOut)}
+		}
+	}
 	for _, s := range spans {
 		n := 0
 		for _, o := range spans {

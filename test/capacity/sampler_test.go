@@ -34,7 +34,23 @@ type sampler struct {
 	// othersPeak is the highest share of the daemon's core (0 to 1) that
 	// was not the daemon's in one second.
 	othersPeak float64
-	err        error
+	// resident is every reading of VmRSS and RssAnon, with its time, for
+	// the peak within a span found later (peakWithin).
+	resident []residentReading
+	err      error
+}
+
+// residentReading is one second's VmRSS and RssAnon.
+type residentReading struct {
+	at            time.Time
+	rssKB, anonKB float64
+}
+
+// allOpenPeak is the resident set at its highest while every call of a
+// load was up at once.
+type allOpenPeak struct {
+	rssKB, anonKB float64
+	samples       int
 }
 
 func startSampler(ctx context.Context, pid int, ns, dataDir string) *sampler {
@@ -82,6 +98,9 @@ func (s *sampler) run(ctx context.Context) {
 		if anonErr == nil {
 			s.anonPeakKB = max(s.anonPeakKB, anon)
 		}
+		if err == nil && anonErr == nil {
+			s.resident = append(s.resident, residentReading{now, kb, anon})
+		}
 		if busyErr == nil && ownErr == nil {
 			if lastBusy >= 0 && now.After(lastCoreAt) {
 				others := (busy - lastBusy) - (own - lastOwn)
@@ -117,6 +136,21 @@ func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS, othersPeak float64, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rssPeakKB, s.anonPeakKB, s.peakPPS, s.othersPeak, s.err
+}
+
+// peakWithin returns the highest VmRSS and RssAnon read in [from, to]
+// (after finish); no samples when none was read then.
+func (s *sampler) peakWithin(from, to time.Time) allOpenPeak {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var p allOpenPeak
+	for _, r := range s.resident {
+		if !r.at.Before(from) && !r.at.After(to) {
+			p.rssKB, p.anonKB = max(p.rssKB, r.rssKB), max(p.anonKB, r.anonKB)
+			p.samples++
+		}
+	}
+	return p
 }
 
 // peakResidentSet returns the resident set's parts at VmRSS's peak (after

@@ -92,6 +92,11 @@ type step struct {
 	// anonPeakKB is the highest RssAnon sampled (VmRSS less the binary's
 	// pages and the capture ring).
 	anonPeakKB float64
+	// allOpen is VmRSS and RssAnon at their highest while every call of
+	// the load was up at once (from the records' times, the kernel's
+	// capture clock): the memory of that many concurrent calls, without
+	// the second in which they all end and their records are stored.
+	allOpen allOpenPeak
 	// peakSet is the resident set by kind at VmRSS's peak.
 	peakSet residentSet
 	elapsed time.Duration
@@ -139,12 +144,20 @@ func (s step) String() string {
 	return fmt.Sprintf("%s: %.0f packets/s (tcpreplay, %s, %d packets in %.2f s; peak %.0f/s at the veth), %.0f kernel drops (capture lag up to %.0f ms), "+
 		"%d/%d records (%d missing, %d wrong), %d recordings incomplete, %d calls at once; daemon %.2f CPU-s = %.3f CPU-s per million packets = %.0f recorded calls per core (idle %.1f%% of a core); "+
 		"the daemon's core busy %.2f CPU-s, %.2f of them other tasks (up to %.0f%% of the core in a second; kernel threads, any core: %s); "+
-		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; at the peak %v; step %v, load average %s → %s",
+		"VmRSS idle %.1f MB, peak %.1f MB (RssAnon peak %.1f MB), VmHWM %.1f MB; at the peak %v; %s; step %v, load average %s → %s",
 		s.rate.name, s.replay.pps, asked, s.replay.packets, s.replay.seconds, s.peakPPS, s.kernelDrops, 1000*s.lagMax,
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
 		s.coreBusy, max(s.coreBusy-s.cpu, 0), 100*s.othersPeak, s.kernelThreads,
-		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.elapsed.Round(time.Second), s.load[0], s.load[1])
+		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.allOpen.describe(s.records.peakConcurrent), s.elapsed.Round(time.Second), s.load[0], s.load[1])
+}
+
+// describe says what the resident set was with n calls open at once.
+func (a allOpenPeak) describe(n int) string {
+	if a.samples == 0 {
+		return "no reading with every call up at once"
+	}
+	return fmt.Sprintf("with all %d calls up VmRSS up to %.1f MB (RssAnon %.1f MB, %d readings)", n, a.rssKB/1024, a.anonKB/1024, a.samples)
 }
 
 // runStep runs one step: a fresh data directory and daemon, the capture
@@ -242,6 +255,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 	if st.rssPeakKB, st.anonPeakKB, st.peakPPS, st.othersPeak, err = smp.finish(); err != nil {
 		t.Fatalf("sampling the daemon: %v", err)
 	}
+
 	// The split is a reading for the note, not a condition of the step.
 	if rs, err := smp.peakResidentSet(); err != nil {
 		t.Logf("resident set at the peak: %v", err)
@@ -257,6 +271,9 @@ func runStep(t *testing.T, h harness, r rate) step {
 		t.Fatalf("switchtap calls: %v", err)
 	}
 	st.records = checkRecords(t, recs, h.load, filepath.Join(dataDir, "recordings"))
+	if w := st.records.allUp; !w[0].IsZero() {
+		st.allOpen = smp.peakWithin(w[0], w[1])
+	}
 	return st
 }
 
