@@ -198,24 +198,22 @@ func FuzzAudioGaps(f *testing.F) {
 // sending (the common case: every packet of every recorded leg), by the
 // sweep in nanoseconds and by the time.Time reference.
 func BenchmarkAudioGaps(b *testing.B) {
-	b.Run("nanoseconds", func(b *testing.B) {
-		var g audioGaps
-		g.start(t0)
-		at := t0
-		for b.Loop() {
-			at = at.Add(10 * time.Millisecond)
-			g.packet(left, at, 160)
-			g.packet(right, at, 160)
-		}
-	})
-	b.Run("time", func(b *testing.B) {
-		var g refGaps
-		g.start(t0)
-		at := t0
-		for b.Loop() {
-			at = at.Add(10 * time.Millisecond)
-			g.packet(left, at, 160)
-			g.packet(right, at, 160)
-		}
-	})
+	b.Run("nanoseconds", benchSweep[audioGaps])
+	b.Run("time", benchSweep[refGaps])
+}
+
+// benchSweep feeds a sweep of type S two packets, one each way, a loop.
+func benchSweep[S any, P interface {
+	*S
+	start(time.Time)
+	packet(c int, at time.Time, samples int)
+}](b *testing.B) {
+	g := P(new(S))
+	g.start(t0)
+	at := t0
+	for b.Loop() {
+		at = at.Add(10 * time.Millisecond)
+		g.packet(left, at, 160)
+		g.packet(right, at, 160)
+	}
 }

@@ -9,8 +9,12 @@ import (
 // silent or both, and a sample width of 1 or 2 bytes, the frames a byte by
 // byte interleaving gives, and writes nothing past them.
 func TestInterleave(t *testing.T) {
-	const silence = 0xD5
 	for _, w := range []int{1, 2} {
+		// The format's silence: G.711's idle code, 16-bit PCM's zero.
+		silence := byte(0xD5)
+		if w == 2 {
+			silence = 0
+		}
 		for k := range 70 {
 			l, r := make([]byte, k*w), make([]byte, k*w)
 			for i := range l {
@@ -23,11 +27,7 @@ func TestInterleave(t *testing.T) {
 				want := make([]byte, 2*k*w)
 				for i := range k {
 					for j := range w {
-						s := byte(silence)
-						if w == 2 {
-							s = 0 // interleave gets 16-bit PCM's silence from the format
-						}
-						a, b := s, s
+						a, b := silence, silence
 						if c.l != nil {
 							a = c.l[i*w+j]
 						}
@@ -38,11 +38,7 @@ func TestInterleave(t *testing.T) {
 					}
 				}
 				got := bytes.Repeat([]byte{0xEE}, 2*k*w+5)
-				s := byte(silence)
-				if w == 2 {
-					s = 0
-				}
-				interleave(got, c.l, c.r, k, w, s)
+				interleave(got, c.l, c.r, k, w, silence)
 				if !bytes.Equal(got[:2*k*w], want) || !bytes.Equal(got[2*k*w:], bytes.Repeat([]byte{0xEE}, 5)) {
 					t.Fatalf("width %d, %d frames, %s:\ngot  % x\nwant % x", w, k, c.name, got, want)
 				}

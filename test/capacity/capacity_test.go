@@ -123,11 +123,11 @@ func capacityLine(runs []step) string {
 	slices.SortFunc(byCPU, func(a, b step) int { return cmp.Compare(a.cpuPerMillion(), b.cpuPerMillion()) })
 	med := byCPU[len(byCPU)/2]
 	var rss, anon, hwm float64
-	var open allOpenPeak
+	var up allUpPeak
 	for _, s := range runs {
 		rss, anon, hwm = max(rss, s.rssPeakKB), max(anon, s.anonPeakKB), max(hwm, s.hwmKB)
-		open.rssKB, open.anonKB = max(open.rssKB, s.allOpen.rssKB), max(open.anonKB, s.allOpen.anonKB)
-		open.samples += s.allOpen.samples
+		up.rssKB, up.anonKB = max(up.rssKB, s.allUp.rssKB), max(up.anonKB, s.allUp.anonKB)
+		up.samples += s.allUp.samples
 	}
 	spread := ""
 	if len(runs) > 1 {
@@ -138,7 +138,7 @@ func capacityLine(runs []step) string {
 	return fmt.Sprintf("highest clean rate %s: %.0f packets/s (peak %.0f/s), %d calls at once, 0 kernel drops, %d/%d records, every recording complete; "+
 		"daemon %.3f CPU-s per million packets = %.0f recorded calls per core%s (goal ≥ 5,000); VmRSS peak %.1f MB (RssAnon %.1f MB), VmHWM %.1f MB, %s (goal ≤ 64 MB at 1,000 calls)",
 		med.rate.name, med.replay.pps, med.peakPPS, med.records.peakConcurrent, med.records.stored, med.records.stored,
-		med.cpuPerMillion(), med.callsPerCore(), spread, rss/1024, anon/1024, hwm/1024, open.describe(med.records.peakConcurrent))
+		med.cpuPerMillion(), med.callsPerCore(), spread, rss/1024, anon/1024, hwm/1024, up.describe(med.records.peakConcurrent))
 }
 
 // TestCapacitySmoke is the same harness on a small capture at its own
@@ -165,11 +165,12 @@ func TestCapacitySmoke(t *testing.T) {
 	if st.cpu <= 0 || st.hwmKB <= 0 || st.rssPeakKB <= 0 || st.peakPPS <= 0 {
 		t.Errorf("a reading is missing: %s", st)
 	}
-	// The calls talk for 10 s all at once: the sampler, once a second,
-	// must have read the resident set while they were all up, no higher
-	// than the step's peak.
-	if a := st.allOpen; a.samples == 0 || a.rssKB <= 0 || a.rssKB > st.rssPeakKB {
-		t.Errorf("no reading with every call up, or one above the peak: %+v, peak %.0f kB", a, st.rssPeakKB)
+	// The calls are all up for about 10 s (their 10 s of talk, less the
+	// stagger of their starts): the sampler, once a second, must have read
+	// the resident set in most of those seconds. A window taken from the
+	// wrong clock, or empty, has none.
+	if a := st.allUp; a.samples < 5 || a.rssKB <= 0 {
+		t.Errorf("%d readings of the resident set with every call up (%.0f kB), want 5 or more", a.samples, a.rssKB)
 	}
 }
 

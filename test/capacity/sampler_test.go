@@ -46,9 +46,9 @@ type residentReading struct {
 	rssKB, anonKB float64
 }
 
-// allOpenPeak is the resident set at its highest while every call of a
+// allUpPeak is the resident set at its highest while every call of a
 // load was up at once.
-type allOpenPeak struct {
+type allUpPeak struct {
 	rssKB, anonKB float64
 	samples       int
 }
@@ -139,11 +139,12 @@ func (s *sampler) finish() (rssPeakKB, anonPeakKB, peakPPS, othersPeak float64, 
 }
 
 // peakWithin returns the highest VmRSS and RssAnon read in [from, to]
-// (after finish); no samples when none was read then.
-func (s *sampler) peakWithin(from, to time.Time) allOpenPeak {
+// (after finish); no samples when none was read then, or the span is
+// empty (zero times: the calls were never all up).
+func (s *sampler) peakWithin(from, to time.Time) allUpPeak {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var p allOpenPeak
+	var p allUpPeak
 	for _, r := range s.resident {
 		if !r.at.Before(from) && !r.at.After(to) {
 			p.rssKB, p.anonKB = max(p.rssKB, r.rssKB), max(p.anonKB, r.anonKB)

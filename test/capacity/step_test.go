@@ -92,11 +92,11 @@ type step struct {
 	// anonPeakKB is the highest RssAnon sampled (VmRSS less the binary's
 	// pages and the capture ring).
 	anonPeakKB float64
-	// allOpen is VmRSS and RssAnon at their highest while every call of
+	// allUp is VmRSS and RssAnon at their highest while every call of
 	// the load was up at once (from the records' times, the kernel's
 	// capture clock): the memory of that many concurrent calls, without
 	// the second in which they all end and their records are stored.
-	allOpen allOpenPeak
+	allUp allUpPeak
 	// peakSet is the resident set by kind at VmRSS's peak.
 	peakSet residentSet
 	elapsed time.Duration
@@ -149,11 +149,11 @@ func (s step) String() string {
 		s.records.stored-s.records.extra, s.records.stored+s.records.missing-s.records.extra, s.records.missing, s.records.wrong,
 		s.records.incomplete, s.records.peakConcurrent, s.cpu, s.cpuPerMillion(), s.callsPerCore(), 100*s.idle,
 		s.coreBusy, max(s.coreBusy-s.cpu, 0), 100*s.othersPeak, s.kernelThreads,
-		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.allOpen.describe(s.records.peakConcurrent), s.elapsed.Round(time.Second), s.load[0], s.load[1])
+		s.rssIdleKB/1024, s.rssPeakKB/1024, s.anonPeakKB/1024, s.hwmKB/1024, s.peakSet, s.allUp.describe(s.records.peakConcurrent), s.elapsed.Round(time.Second), s.load[0], s.load[1])
 }
 
 // describe says what the resident set was with n calls open at once.
-func (a allOpenPeak) describe(n int) string {
+func (a allUpPeak) describe(n int) string {
 	if a.samples == 0 {
 		return "no reading with every call up at once"
 	}
@@ -271,9 +271,7 @@ func runStep(t *testing.T, h harness, r rate) step {
 		t.Fatalf("switchtap calls: %v", err)
 	}
 	st.records = checkRecords(t, recs, h.load, filepath.Join(dataDir, "recordings"))
-	if w := st.records.allUp; !w[0].IsZero() {
-		st.allOpen = smp.peakWithin(w[0], w[1])
-	}
+	st.allUp = smp.peakWithin(st.records.allUp[0], st.records.allUp[1])
 	return st
 }
 
